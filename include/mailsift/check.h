@@ -1,0 +1,31 @@
+/* The interface every check implements: a name and per-stage hooks. A hook
+ * adds named results to the message; it never talks to the MTA and never
+ * decides the verdict (policy.c does). */
+#ifndef MAILSIFT_CHECK_H
+#define MAILSIFT_CHECK_H
+
+#include "mailsift/log.h"
+#include "mailsift/pipeline.h"
+#include "mailsift/session.h"
+
+struct check_ctx {
+	struct conn *conn;
+	struct msg *msg; /* NULL before MAIL FROM */
+	const struct config *cfg;
+	int rcpt; /* index of the recipient at STAGE_RCPT, else -1 */
+	enum stage stage;
+};
+
+typedef void (*check_hook)(struct check_ctx *ctx, const struct event *ev);
+
+struct check {
+	const char *name;
+	check_hook hooks[STAGE_COUNT];
+};
+
+/* Adds a result for sym; per-recipient symbols attach to ctx->rcpt. */
+void check_result(struct check_ctx *ctx, enum symbol_id sym, const char *fmt, ...) MS_PRINTF(3, 4);
+
+extern const struct check check_envelope;
+
+#endif

@@ -1,0 +1,67 @@
+/* mailsift.conf -> an immutable, reference-counted snapshot. A reload builds
+ * a whole new snapshot and swaps it in only when everything loaded; each
+ * connection keeps the snapshot it started with. */
+#ifndef MAILSIFT_CONFIG_H
+#define MAILSIFT_CONFIG_H
+
+#include <stddef.h>
+
+#include "mailsift/strbuf.h"
+#include "mailsift/symbols.h"
+
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/mailsift/mailsift.conf"
+
+enum skip_sender_checks {
+	SKIP_AUTHENTICATED = 1 << 0,
+	SKIP_TRUSTED = 1 << 1,
+};
+
+struct symbol_cfg {
+	enum action action;
+	struct reply reply; /* template, already class-checked */
+	double score;
+};
+
+struct config {
+	int refs; /* guarded by the snapshot lock in config.c */
+	char *path;
+
+	char *socket;
+	unsigned socket_mode;
+	char *socket_group; /* NULL: leave the group alone */
+	char *user;	    /* NULL: stay who we are */
+	char *pidfile;	    /* NULL: none */
+	int syslog_facility;
+	int log_debug;
+	unsigned milter_timeout;
+
+	struct strset *local_domains;	  /* owned; empty: relay check off */
+	struct strset *recipient_map;	  /* owned; NULL: every local rcpt valid */
+	char *recipient_map_path;
+	char recipient_delimiter[8];	  /* "" = none */
+	struct cidr_list *trusted_networks; /* owned */
+	struct strset *exempt_recipients; /* owned; local parts */
+	unsigned skip_sender_checks;
+	size_t max_recipients;
+
+	char *authserv_id;
+	char *status_header; /* NULL: none added */
+	int dry_run;
+
+	struct symbol_cfg symbols[SYM_COUNT];
+};
+
+/* Loads path into a new snapshot (refs = 1). On failure returns NULL and
+ * appends one "FILE:LINE: message" line per problem to errors. */
+struct config *config_load(const char *path, struct strbuf *errors);
+/* Defaults only, for tools that run without a config file. */
+struct config *config_defaults(struct strbuf *errors);
+
+/* The snapshot in service, with a reference for the caller. */
+struct config *config_current(void);
+/* Puts cfg in service (takes over the caller's reference). */
+void config_install(struct config *cfg);
+struct config *config_ref(struct config *cfg);
+void config_release(struct config **cfg);
+
+#endif

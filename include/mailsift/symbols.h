@@ -1,0 +1,37 @@
+/* The named results checks can add, with their default action, reply and
+ * score. Configuration overrides them per symbol (action.NAME, reply.NAME,
+ * score.NAME). */
+#ifndef MAILSIFT_SYMBOLS_H
+#define MAILSIFT_SYMBOLS_H
+
+#include "mailsift/verdict.h"
+
+enum symbol_id {
+	SYM_SENDER_SYNTAX,
+	SYM_RCPT_SYNTAX,
+	SYM_RCPT_UNKNOWN,
+	SYM_RELAY_DENIED,
+	SYM_TOO_MANY_RCPTS,
+	SYM_INTERNAL_ERROR,
+	SYM_COUNT
+};
+
+enum symbol_flags {
+	SYM_SENDER_CHECK = 1 << 0, /* a sender check: skipped for exempt recipients */
+	SYM_PER_RCPT = 1 << 1,	   /* judged per recipient at RCPT */
+};
+
+struct symbol_def {
+	const char *name;
+	enum action action;
+	const char *reply; /* "CODE X.Y.Z text" */
+	double score;
+	unsigned flags;
+	const char *describe;
+};
+
+const struct symbol_def *symbol_def(enum symbol_id id);
+/* -1 if no symbol has that name. */
+int symbol_lookup(const char *name);
+
+#endif

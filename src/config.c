@@ -1,0 +1,658 @@
+/* Configuration file parsing and the snapshot in service.
+ *
+ * Format: "key value" lines, '#' comments (at line start or after white
+ * space), lists separated by commas and/or spaces. Every problem is reported
+ * as FILE:LINE: message, and all of them are reported, not just the first. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mailsift/cidr.h"
+#include "mailsift/config.h"
+#include "mailsift/log.h"
+#include "mailsift/policy.h"
+#include "mailsift/rcptmap.h"
+#include "mailsift/strset.h"
+
+#define CONFIG_LINE_MAX 4096
+#define CONFIG_LINES_MAX 100000
+
+struct parse_state {
+	const char *file;
+	unsigned line;
+	struct strbuf *errors;
+	unsigned seen_line[64];	     /* first line of each table key */
+	unsigned action_line[SYM_COUNT];
+	unsigned reply_line[SYM_COUNT];
+	unsigned score_line[SYM_COUNT];
+	int failed;
+};
+
+static void perr(struct parse_state *ps, const char *fmt, ...) MS_PRINTF(2, 3);
+
+static void perr(struct parse_state *ps, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (ps->line > 0)
+		sb_printf(ps->errors, "%s:%u: %s\n", ps->file, ps->line, msg);
+	else
+		sb_printf(ps->errors, "%s: %s\n", ps->file, msg);
+	ps->failed = 1;
+}
+
+/* ---- value parsers: return 0, or -1 with *why set ---- */
+
+typedef int (*value_fn)(struct config *cfg, void *field, const char *value, const char **why);
+
+static int set_string(struct config *cfg, void *field, const char *value, const char **why)
+{
+	char **dst = field;
+
+	(void)cfg;
+	free(*dst);
+	*dst = strdup(value);
+	if (*dst == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+static int set_optional_string(struct config *cfg, void *field, const char *value, const char **why)
+{
+	char **dst = field;
+
+	if (strcmp(value, "none") == 0 || value[0] == '\0') {
+		free(*dst);
+		*dst = NULL;
+		return 0;
+	}
+	return set_string(cfg, field, value, why);
+}
+
+static int set_bool(struct config *cfg, void *field, const char *value, const char **why)
+{
+	int *dst = field;
+
+	(void)cfg;
+	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
+		*dst = 1;
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "off") == 0)
+		*dst = 0;
+	else {
+		*why = "expected yes or no";
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_ulong(const char *value, int base, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (value[0] < '0' || value[0] > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(value, &end, base);
+	return errno != 0 || *end != '\0' || *out > max ? -1 : 0;
+}
+
+static int set_seconds(struct config *cfg, void *field, const char *value, const char **why)
+{
+	unsigned long v;
+
+	(void)cfg;
+	if (parse_ulong(value, 10, 86400, &v) < 0 || v == 0) {
+		*why = "expected a number of seconds from 1 to 86400";
+		return -1;
+	}
+	*(unsigned *)field = (unsigned)v;
+	return 0;
+}
+
+static int set_count(struct config *cfg, void *field, const char *value, const char **why)
+{
+	unsigned long v;
+
+	(void)cfg;
+	if (parse_ulong(value, 10, 100000, &v) < 0 || v == 0) {
+		*why = "expected a number from 1 to 100000";
+		return -1;
+	}
+	*(size_t *)field = (size_t)v;
+	return 0;
+}
+
+static int set_mode(struct config *cfg, void *field, const char *value, const char **why)
+{
+	unsigned long v;
+
+	(void)cfg;
+	if (parse_ulong(value, 8, 0777, &v) < 0) {
+		*why = "expected an octal file mode such as 0660";
+		return -1;
+	}
+	*(unsigned *)field = (unsigned)v;
+	return 0;
+}
+
+static int set_facility(struct config *cfg, void *field, const char *value, const char **why)
+{
+	int f = log_facility_parse(value);
+
+	(void)cfg;
+	if (f < 0) {
+		*why = "expected a syslog facility: mail, daemon, user or local0..local7";
+		return -1;
+	}
+	*(int *)field = f;
+	return 0;
+}
+
+static int set_log_level(struct config *cfg, void *field, const char *value, const char **why)
+{
+	(void)cfg;
+	if (strcmp(value, "info") == 0)
+		*(int *)field = 0;
+	else if (strcmp(value, "debug") == 0)
+		*(int *)field = 1;
+	else {
+		*why = "expected info or debug";
+		return -1;
+	}
+	return 0;
+}
+
+static int set_socket(struct config *cfg, void *field, const char *value, const char **why)
+{
+	if (strncmp(value, "unix:", 5) != 0 && strncmp(value, "local:", 6) != 0 &&
+	    strncmp(value, "inet:", 5) != 0 && strncmp(value, "inet6:", 6) != 0) {
+		*why = "expected unix:/path, inet:PORT@HOST or inet6:PORT@HOST";
+		return -1;
+	}
+	return set_string(cfg, field, value, why);
+}
+
+/* Splits a list on commas and white space, calling fn per item. */
+static int for_each_item(const char *value, int (*fn)(void *ctx, const char *item, const char **why),
+			 void *ctx, const char **why)
+{
+	char item[512];
+	const char *p = value;
+
+	while (*p) {
+		size_t n = strcspn(p, ", \t");
+
+		if (n >= sizeof(item)) {
+			*why = "list item too long";
+			return -1;
+		}
+		if (n > 0) {
+			memcpy(item, p, n);
+			item[n] = '\0';
+			if (fn(ctx, item, why) < 0)
+				return -1;
+		}
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	return 0;
+}
+
+static int add_domain(void *ctx, const char *item, const char **why)
+{
+	if (strset_add(ctx, item, strlen(item)) < 0) {
+		*why = "out of memory";
+		return -1;
+	}
+	return 0;
+}
+
+static int set_strset(struct config *cfg, void *field, const char *value, const char **why)
+{
+	struct strset **dst = field;
+
+	(void)cfg;
+	strset_free(dst);
+	*dst = strset_new();
+	if (*dst == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	return for_each_item(value, add_domain, *dst, why);
+}
+
+static int add_network(void *ctx, const char *item, const char **why)
+{
+	return cidr_list_add(ctx, item, why);
+}
+
+static int set_networks(struct config *cfg, void *field, const char *value, const char **why)
+{
+	struct cidr_list **dst = field;
+
+	(void)cfg;
+	cidr_list_free(dst);
+	*dst = cidr_list_new();
+	if (*dst == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	return for_each_item(value, add_network, *dst, why);
+}
+
+static int add_skip(void *ctx, const char *item, const char **why)
+{
+	unsigned *mask = ctx;
+
+	if (strcmp(item, "authenticated") == 0)
+		*mask |= SKIP_AUTHENTICATED;
+	else if (strcmp(item, "trusted") == 0)
+		*mask |= SKIP_TRUSTED;
+	else if (strcmp(item, "none") != 0) {
+		*why = "expected authenticated, trusted or none";
+		return -1;
+	}
+	return 0;
+}
+
+static int set_skip(struct config *cfg, void *field, const char *value, const char **why)
+{
+	(void)cfg;
+	*(unsigned *)field = 0;
+	return for_each_item(value, add_skip, field, why);
+}
+
+static int set_delimiter(struct config *cfg, void *field, const char *value, const char **why)
+{
+	char *dst = field;
+
+	(void)cfg;
+	if (strlen(value) >= sizeof(cfg->recipient_delimiter) || strchr(value, '@') != NULL) {
+		*why = "expected a few delimiter characters such as + or -";
+		return -1;
+	}
+	memcpy(dst, value, strlen(value) + 1);
+	return 0;
+}
+
+static int set_status_header(struct config *cfg, void *field, const char *value, const char **why)
+{
+	if (strcmp(value, "none") != 0) {
+		for (const char *p = value; *p; p++) {
+			if (*p <= 32 || *p >= 127 || *p == ':') {
+				*why = "expected a header field name (printable ASCII, no colon) or none";
+				return -1;
+			}
+		}
+	}
+	return set_optional_string(cfg, field, value, why);
+}
+
+struct key_def {
+	const char *name;
+	value_fn set;
+	size_t offset;
+};
+
+#define KEY(n, fn, field) {n, fn, offsetof(struct config, field)}
+
+static const struct key_def keys[] = {
+	KEY("socket", set_socket, socket),
+	KEY("socket_mode", set_mode, socket_mode),
+	KEY("socket_group", set_optional_string, socket_group),
+	KEY("user", set_optional_string, user),
+	KEY("pidfile", set_optional_string, pidfile),
+	KEY("syslog_facility", set_facility, syslog_facility),
+	KEY("log_level", set_log_level, log_debug),
+	KEY("milter_timeout", set_seconds, milter_timeout),
+	KEY("local_domains", set_strset, local_domains),
+	KEY("recipient_map", set_optional_string, recipient_map_path),
+	KEY("recipient_delimiter", set_delimiter, recipient_delimiter),
+	KEY("trusted_networks", set_networks, trusted_networks),
+	KEY("exempt_recipients", set_strset, exempt_recipients),
+	KEY("skip_sender_checks", set_skip, skip_sender_checks),
+	KEY("max_recipients", set_count, max_recipients),
+	KEY("authserv_id", set_string, authserv_id),
+	KEY("status_header", set_status_header, status_header),
+	KEY("dry_run", set_bool, dry_run),
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= 64, "parse_state.seen_line is too small");
+
+/* ---- per-symbol keys: action.NAME, reply.NAME, score.NAME ---- */
+
+static int set_symbol_key(struct config *cfg, struct parse_state *ps, const char *key,
+			  const char *value)
+{
+	const char *dot = strchr(key, '.');
+	const char *why = NULL;
+	char kind[16];
+	int sym;
+
+	if ((size_t)(dot - key) >= sizeof(kind))
+		return 1;
+	memcpy(kind, key, (size_t)(dot - key));
+	kind[dot - key] = '\0';
+	if (strcmp(kind, "action") != 0 && strcmp(kind, "reply") != 0 && strcmp(kind, "score") != 0)
+		return 1;
+	sym = symbol_lookup(dot + 1);
+	if (sym < 0) {
+		perr(ps, "unknown symbol '%s' in '%s'", dot + 1, key);
+		return 0;
+	}
+	struct symbol_cfg *sc = &cfg->symbols[sym];
+	if (kind[0] == 'a') {
+		int a = action_parse(value);
+		if (a < 0)
+			perr(ps, "bad value for '%s': expected reject, tempfail, discard, quarantine, "
+				 "log, score or ignore", key);
+		else
+			sc->action = (enum action)a;
+		ps->action_line[sym] = ps->line;
+	} else if (kind[0] == 'r') {
+		if (reply_parse(value, &sc->reply, &why) < 0 ||
+		    policy_template_valid(sc->reply.text, &why) < 0)
+			perr(ps, "bad value for '%s': %s", key, why);
+		ps->reply_line[sym] = ps->line;
+	} else {
+		char *end;
+		double v = strtod(value, &end);
+		if (end == value || *end != '\0' || v < -1000 || v > 1000)
+			perr(ps, "bad value for '%s': expected a number from -1000 to 1000", key);
+		else
+			sc->score = v;
+		ps->score_line[sym] = ps->line;
+	}
+	return 0;
+}
+
+static void set_key(struct config *cfg, struct parse_state *ps, const char *key, const char *value)
+{
+	const char *why = NULL;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(keys[i].name, key) != 0)
+			continue;
+		if (ps->seen_line[i] != 0) {
+			perr(ps, "duplicate key '%s' (first set at line %u)", key, ps->seen_line[i]);
+			return;
+		}
+		ps->seen_line[i] = ps->line;
+		if (keys[i].set(cfg, (char *)cfg + keys[i].offset, value, &why) < 0)
+			perr(ps, "bad value for '%s': %s", key, why);
+		return;
+	}
+	if (strchr(key, '.') != NULL && set_symbol_key(cfg, ps, key, value) == 0)
+		return;
+	perr(ps, "unknown key '%s'", key);
+}
+
+/* Strips comments and surrounding white space in place. */
+static char *clean_line(char *line)
+{
+	char *p = line, *end;
+
+	for (char *q = line; *q; q++) {
+		if (*q == '#' && (q == line || q[-1] == ' ' || q[-1] == '\t')) {
+			*q = '\0';
+			break;
+		}
+	}
+	p += strspn(p, " \t");
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' || end[-1] == '\n'))
+		*--end = '\0';
+	return p;
+}
+
+static void parse_line(struct config *cfg, struct parse_state *ps, char *line)
+{
+	char *p = clean_line(line), *value;
+
+	if (*p == '\0')
+		return;
+	value = p + strcspn(p, " \t");
+	if (*value != '\0') {
+		*value++ = '\0';
+		value += strspn(value, " \t");
+	}
+	if (*value == '\0') {
+		perr(ps, "key '%s' has no value", p);
+		return;
+	}
+	set_key(cfg, ps, p, value);
+}
+
+static void parse_stream(struct config *cfg, struct parse_state *ps, FILE *fp)
+{
+	char line[CONFIG_LINE_MAX + 2];
+
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		size_t len = strlen(line);
+
+		ps->line++;
+		if (ps->line > CONFIG_LINES_MAX) {
+			perr(ps, "file too long");
+			return;
+		}
+		if (len > CONFIG_LINE_MAX && line[len - 1] != '\n') {
+			int c;
+			perr(ps, "line longer than %d characters", CONFIG_LINE_MAX);
+			while ((c = fgetc(fp)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		if (memchr(line, '\0', len) != NULL || strlen(line) != len) {
+			perr(ps, "NUL byte in line");
+			continue;
+		}
+		parse_line(cfg, ps, line);
+	}
+	if (ferror(fp))
+		perr(ps, "read error: %s", strerror(errno));
+}
+
+/* ---- defaults and cross-checks ---- */
+
+static int set_defaults(struct config *cfg)
+{
+	char host[256];
+	const char *why;
+
+	cfg->refs = 1;
+	cfg->socket = strdup("unix:/run/mailsift/mailsiftd.sock");
+	cfg->socket_mode = 0660;
+	cfg->syslog_facility = LOG_MAIL;
+	cfg->milter_timeout = 300;
+	cfg->local_domains = strset_new();
+	cfg->trusted_networks = cidr_list_new();
+	cfg->exempt_recipients = strset_new();
+	cfg->skip_sender_checks = SKIP_AUTHENTICATED | SKIP_TRUSTED;
+	cfg->max_recipients = 1000;
+	memcpy(cfg->recipient_delimiter, "+", 2);
+	if (gethostname(host, sizeof(host)) != 0)
+		memcpy(host, "localhost", sizeof("localhost"));
+	host[sizeof(host) - 1] = '\0';
+	cfg->authserv_id = strdup(host);
+	cfg->status_header = strdup("X-Mailsift-Status");
+	if (cfg->socket == NULL || cfg->local_domains == NULL || cfg->trusted_networks == NULL ||
+	    cfg->exempt_recipients == NULL || cfg->authserv_id == NULL || cfg->status_header == NULL)
+		return -1;
+	if (cidr_list_add(cfg->trusted_networks, "127.0.0.0/8", &why) < 0 ||
+	    cidr_list_add(cfg->trusted_networks, "::1", &why) < 0 ||
+	    strset_add(cfg->exempt_recipients, "postmaster", 10) < 0 ||
+	    strset_add(cfg->exempt_recipients, "abuse", 5) < 0)
+		return -1;
+	for (int i = 0; i < SYM_COUNT; i++) {
+		const struct symbol_def *def = symbol_def((enum symbol_id)i);
+
+		cfg->symbols[i].action = def->action;
+		cfg->symbols[i].score = def->score;
+		if (reply_parse(def->reply, &cfg->symbols[i].reply, &why) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A reply must be of the class its action sends: reject -> 5xx, tempfail
+ * -> 4xx. A tempfail action without its own reply softens the default. */
+static void check_symbols(struct config *cfg, struct parse_state *ps)
+{
+	for (int i = 0; i < SYM_COUNT; i++) {
+		struct symbol_cfg *sc = &cfg->symbols[i];
+		char want = sc->action == ACTION_REJECT ? '5' : sc->action == ACTION_TEMPFAIL ? '4' : 0;
+
+		if (want == 0 || sc->reply.code[0] == want)
+			continue;
+		if (ps->reply_line[i] == 0) {
+			reply_soften(&sc->reply, &sc->reply);
+			if (sc->reply.code[0] == want)
+				continue;
+		}
+		ps->line = ps->reply_line[i] ? ps->reply_line[i] : ps->action_line[i];
+		perr(ps, "reply.%s is a %cxx reply but action.%s is %s", symbol_def((enum symbol_id)i)->name,
+		     sc->reply.code[0], symbol_def((enum symbol_id)i)->name, action_name(sc->action));
+	}
+}
+
+static void load_recipient_map(struct config *cfg, struct parse_state *ps)
+{
+	if (cfg->recipient_map_path == NULL)
+		return;
+	cfg->recipient_map = rcptmap_load(cfg->recipient_map_path, ps->errors);
+	if (cfg->recipient_map == NULL)
+		ps->failed = 1;
+}
+
+static void config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->socket);
+	free(cfg->socket_group);
+	free(cfg->user);
+	free(cfg->pidfile);
+	strset_free(&cfg->local_domains);
+	strset_free(&cfg->recipient_map);
+	free(cfg->recipient_map_path);
+	cidr_list_free(&cfg->trusted_networks);
+	strset_free(&cfg->exempt_recipients);
+	free(cfg->authserv_id);
+	free(cfg->status_header);
+	free(cfg);
+}
+
+static struct config *config_new(struct parse_state *ps)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL || set_defaults(cfg) < 0) {
+		perr(ps, "out of memory");
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+struct config *config_defaults(struct strbuf *errors)
+{
+	struct parse_state ps = {.file = "(defaults)", .errors = errors};
+
+	return config_new(&ps);
+}
+
+struct config *config_load(const char *path, struct strbuf *errors)
+{
+	struct parse_state ps = {.file = path, .errors = errors};
+	struct config *cfg = config_new(&ps);
+	FILE *fp;
+
+	if (cfg == NULL)
+		return NULL;
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		perr(&ps, "cannot open: %s", strerror(errno));
+		config_free(cfg);
+		return NULL;
+	}
+	parse_stream(cfg, &ps, fp);
+	fclose(fp);
+	check_symbols(cfg, &ps);
+	ps.line = 0;
+	if (!ps.failed)
+		load_recipient_map(cfg, &ps);
+	cfg->path = strdup(path);
+	if (ps.failed || cfg->path == NULL) {
+		if (!ps.failed)
+			perr(&ps, "out of memory");
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* ---- the snapshot in service ---- */
+
+static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config *snapshot;
+
+struct config *config_ref(struct config *cfg)
+{
+	pthread_mutex_lock(&snapshot_lock);
+	cfg->refs++;
+	pthread_mutex_unlock(&snapshot_lock);
+	return cfg;
+}
+
+void config_release(struct config **cfg)
+{
+	int last;
+
+	if (*cfg == NULL)
+		return;
+	pthread_mutex_lock(&snapshot_lock);
+	last = --(*cfg)->refs == 0;
+	pthread_mutex_unlock(&snapshot_lock);
+	if (last)
+		config_free(*cfg);
+	*cfg = NULL;
+}
+
+struct config *config_current(void)
+{
+	struct config *cfg;
+
+	pthread_mutex_lock(&snapshot_lock);
+	cfg = snapshot;
+	if (cfg != NULL)
+		cfg->refs++;
+	pthread_mutex_unlock(&snapshot_lock);
+	return cfg;
+}
+
+void config_install(struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&snapshot_lock);
+	old = snapshot;
+	snapshot = cfg;
+	pthread_mutex_unlock(&snapshot_lock);
+	config_release(&old);
+}

@@ -1,0 +1,268 @@
+/* Policy: the only place where results become verdicts.
+ *
+ * Results found before DATA (connect, HELO, MAIL, RCPT) are answered at
+ * RCPT, per recipient; results found from DATA on are answered at end of
+ * message. Discard and quarantine always take effect at end of message,
+ * the only stage where the milter protocol can apply them to the message. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mailsift/policy.h"
+#include "mailsift/strbuf.h"
+
+#define EXPAND_VALUE_MAX 256
+#define STATUS_HEADER_MAX 998
+
+static const char *const expand_names[] = {"sender", "rcpt", "ip", "symbol", "detail"};
+
+int policy_template_valid(const char *tmpl, const char **error_r)
+{
+	for (const char *p = tmpl; (p = strchr(p, '%')) != NULL;) {
+		if (p[1] == '%') {
+			p += 2;
+			continue;
+		}
+		const char *end = p[1] == '{' ? strchr(p, '}') : NULL;
+		size_t i, n = end != NULL ? (size_t)(end - p - 2) : 0;
+
+		for (i = 0; end != NULL && i < sizeof(expand_names) / sizeof(expand_names[0]); i++)
+			if (strlen(expand_names[i]) == n && strncmp(p + 2, expand_names[i], n) == 0)
+				break;
+		if (end == NULL || i == sizeof(expand_names) / sizeof(expand_names[0])) {
+			*error_r = "unknown %{...} in reply text (known: %{sender}, %{rcpt}, %{ip}, "
+				   "%{symbol}, %{detail}; write %% for a percent sign)";
+			return -1;
+		}
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* An SMTP path without its angle brackets. */
+static void unbracket(const char *path, char *out, size_t outlen)
+{
+	char tmp[EXPAND_VALUE_MAX];
+	size_t n;
+
+	sanitize(tmp, sizeof(tmp), path != NULL ? path : "");
+	n = strlen(tmp);
+	if (n >= 2 && tmp[0] == '<' && tmp[n - 1] == '>') {
+		tmp[n - 1] = '\0';
+		sanitize(out, outlen, tmp + 1);
+	} else {
+		sanitize(out, outlen, tmp);
+	}
+}
+
+static void expand_value(const char *name, size_t n, const struct conn *conn,
+			 const struct msg *msg, int rcpt, const struct result *res, char *val)
+{
+	val[0] = '\0';
+	if (n == 6 && strncmp(name, "sender", n) == 0 && msg != NULL)
+		unbracket(msg->sender_path, val, EXPAND_VALUE_MAX);
+	else if (n == 4 && strncmp(name, "rcpt", n) == 0 && msg != NULL && rcpt >= 0)
+		unbracket(msg->rcpts[rcpt].path, val, EXPAND_VALUE_MAX);
+	else if (n == 2 && strncmp(name, "ip", n) == 0)
+		sanitize(val, EXPAND_VALUE_MAX, conn->client_addr);
+	else if (n == 6 && strncmp(name, "symbol", n) == 0 && res != NULL)
+		sanitize(val, EXPAND_VALUE_MAX, symbol_def(res->sym)->name);
+	else if (n == 6 && strncmp(name, "detail", n) == 0 && res != NULL)
+		sanitize(val, EXPAND_VALUE_MAX, res->detail);
+}
+
+void policy_expand(const char *tmpl, const struct conn *conn, const struct msg *msg, int rcpt,
+		   const struct result *res, char *out, size_t outlen)
+{
+	struct strbuf sb;
+	char val[EXPAND_VALUE_MAX];
+
+	sb_init(&sb, outlen > 0 ? outlen - 1 : 0);
+	for (const char *p = tmpl; *p;) {
+		const char *end;
+
+		if (p[0] == '%' && p[1] == '%') {
+			sb_putc(&sb, '%');
+			p += 2;
+		} else if (p[0] == '%' && p[1] == '{' && (end = strchr(p, '}')) != NULL) {
+			expand_value(p + 2, (size_t)(end - p - 2), conn, msg, rcpt, res, val);
+			sb_puts(&sb, val);
+			p = end + 1;
+		} else {
+			sb_putc(&sb, *p++);
+		}
+		if (sb.failed)
+			break;
+	}
+	/* a reply cut short beats no reply */
+	snprintf(out, outlen, "%s", sb.s != NULL ? sb.s : "");
+	sb_free(&sb);
+}
+
+static void note_shadow(struct msg *msg, enum action action, const struct result *res)
+{
+	char note[96];
+	int n = snprintf(note, sizeof(note), "%s(%s)", action_name(action), symbol_def(res->sym)->name);
+	size_t len = strlen(msg->shadow);
+
+	if (n < 0 || strstr(msg->shadow, note) != NULL || len + (size_t)n + 2 > sizeof(msg->shadow))
+		return;
+	snprintf(msg->shadow + len, sizeof(msg->shadow) - len, "%s%s", len ? "," : "", note);
+}
+
+/* The verdict one result asks for, after shadow mode. Discard and
+ * quarantine are remembered on the message for end of message. */
+static enum verdict result_verdict(const struct config *cfg, struct msg *msg,
+				   const struct result *res)
+{
+	enum action action = cfg->symbols[res->sym].action;
+
+	if (cfg->dry_run && action >= ACTION_QUARANTINE) {
+		note_shadow(msg, action, res);
+		return VERDICT_CONTINUE;
+	}
+	switch (action) {
+	case ACTION_REJECT:
+		return VERDICT_REJECT;
+	case ACTION_TEMPFAIL:
+		return VERDICT_TEMPFAIL;
+	case ACTION_DISCARD:
+		msg->discard = 1;
+		return VERDICT_CONTINUE;
+	case ACTION_QUARANTINE:
+		if (!msg->quarantine)
+			snprintf(msg->quarantine_reason, sizeof(msg->quarantine_reason),
+				 "mailsift: %s", symbol_def(res->sym)->name);
+		msg->quarantine = 1;
+		return VERDICT_CONTINUE;
+	case ACTION_LOG:
+		note_shadow(msg, ACTION_LOG, res);
+		return VERDICT_CONTINUE;
+	default:
+		return VERDICT_CONTINUE;
+	}
+}
+
+static int applies_to_rcpt(const struct msg *msg, const struct result *res, int rcpt)
+{
+	if (res->stage > STAGE_RCPT)
+		return 0;
+	if (res->rcpt >= 0 && res->rcpt != rcpt)
+		return 0;
+	if ((symbol_def(res->sym)->flags & SYM_SENDER_CHECK) && msg->rcpts[rcpt].exempt)
+		return 0;
+	return 1;
+}
+
+static void fill_decision(const struct conn *conn, const struct msg *msg, int rcpt,
+			  const struct result *res, enum verdict v, struct decision *out)
+{
+	const struct symbol_cfg *sc = &conn->cfg->symbols[res->sym];
+
+	out->verdict = v;
+	out->symbol = symbol_def(res->sym)->name;
+	out->reply = sc->reply;
+	policy_expand(sc->reply.text, conn, msg, rcpt, res, out->reply.text, sizeof(out->reply.text));
+}
+
+void policy_rcpt(const struct conn *conn, struct msg *msg, int rcpt, struct decision *out)
+{
+	const struct result *cause = NULL;
+	enum verdict best = VERDICT_CONTINUE;
+	struct rcpt *r = &msg->rcpts[rcpt];
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < msg->nresults; i++) {
+		const struct result *res = &msg->results[i];
+		enum verdict v;
+
+		if (!applies_to_rcpt(msg, res, rcpt))
+			continue;
+		v = result_verdict(conn->cfg, msg, res);
+		if (v > best) {
+			best = v;
+			cause = res;
+		}
+	}
+	out->verdict = VERDICT_CONTINUE;
+	if (cause != NULL)
+		fill_decision(conn, msg, rcpt, cause, best, out);
+	r->verdict = out->verdict;
+	r->reply = out->reply;
+	r->symbol = out->symbol;
+}
+
+/* Results about recipients refused at RCPT are not about this message. */
+static int counts_for_message(const struct msg *msg, const struct result *res)
+{
+	return res->rcpt < 0 || msg->rcpts[res->rcpt].verdict < VERDICT_TEMPFAIL;
+}
+
+static double total_score(const struct config *cfg, const struct msg *msg)
+{
+	double score = 0;
+
+	for (size_t i = 0; i < msg->nresults; i++)
+		if (counts_for_message(msg, &msg->results[i]) &&
+		    cfg->symbols[msg->results[i].sym].action != ACTION_IGNORE)
+			score += cfg->symbols[msg->results[i].sym].score;
+	return score;
+}
+
+static void status_header(const struct conn *conn, struct msg *msg)
+{
+	const struct config *cfg = conn->cfg;
+	struct strbuf sb;
+
+	if (cfg->status_header == NULL)
+		return;
+	/* a forged copy from outside must not survive next to ours */
+	for (size_t i = msg->status_headers_seen; i > 0; i--)
+		msg_add_edit(msg, HDR_DELETE, cfg->status_header, NULL, (int)i);
+	sb_init(&sb, STATUS_HEADER_MAX);
+	sb_printf(&sb, "%s; score=%.1f; tests=", verdict_name(msg->verdict), msg->score);
+	size_t listed = 0;
+	for (size_t i = 0; i < msg->nresults; i++)
+		if (counts_for_message(msg, &msg->results[i]))
+			sb_printf(&sb, "%s%s", listed++ ? "," : "", symbol_def(msg->results[i].sym)->name);
+	sb_printf(&sb, "%s; host=%s", listed ? "" : "none", cfg->authserv_id);
+	if (!sb.failed)
+		msg_add_edit(msg, HDR_ADD, cfg->status_header, sb_str(&sb), 0);
+	sb_free(&sb);
+}
+
+void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out)
+{
+	const struct result *cause = NULL;
+	enum verdict best = VERDICT_ACCEPT;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < msg->nresults; i++) {
+		const struct result *res = &msg->results[i];
+		enum verdict v;
+
+		if (res->stage <= STAGE_RCPT)
+			continue;
+		v = result_verdict(conn->cfg, msg, res);
+		if (v > best) {
+			best = v;
+			cause = res;
+		}
+	}
+	if (best < VERDICT_DISCARD && msg->discard)
+		best = VERDICT_DISCARD;
+	else if (best < VERDICT_QUARANTINE && msg->quarantine)
+		best = VERDICT_QUARANTINE;
+	out->verdict = best;
+	if (cause != NULL && (best == VERDICT_REJECT || best == VERDICT_TEMPFAIL))
+		fill_decision(conn, msg, -1, cause, best, out);
+	msg->score = total_score(conn->cfg, msg);
+	msg->verdict = best;
+	msg->verdict_stage = STAGE_EOM;
+	msg->reply = out->reply;
+	msg->verdict_symbol = out->symbol;
+	msg->decided = 1;
+	if (best == VERDICT_ACCEPT || best == VERDICT_QUARANTINE)
+		status_header(conn, msg);
+}
