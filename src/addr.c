@@ -163,13 +163,91 @@ static const unsigned char *local_end(const unsigned char *s, size_t len)
 	return memchr(s, '@', len);
 }
 
+/* ---- A-label lengths (RFC 3492 Punycode), for the DNS limits of U-labels ---- */
+
+enum { PC_BASE = 36, PC_TMIN = 1, PC_TMAX = 26, PC_SKEW = 38, PC_DAMP = 700 };
+
+static unsigned long pc_adapt(unsigned long delta, unsigned long points, int first)
+{
+	unsigned long k = 0;
+
+	delta = first ? delta / PC_DAMP : delta / 2;
+	delta += delta / points;
+	while (delta > ((PC_BASE - PC_TMIN) * PC_TMAX) / 2) {
+		delta /= PC_BASE - PC_TMIN;
+		k += PC_BASE;
+	}
+	return k + (PC_BASE - PC_TMIN + 1) * delta / (delta + PC_SKEW);
+}
+
+/* Decodes well-formed UTF-8 (already checked) into at most max code points. */
+static size_t to_code_points(const unsigned char *s, size_t len, unsigned long *cp, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n < max;) {
+		size_t k = s[i] < 0x80 ? 1 : utf8_seq(s + i, len - i);
+		unsigned long c = k == 1 ? s[i] : s[i] & (0xff >> (k + 1));
+
+		for (size_t j = 1; j < k; j++)
+			c = (c << 6) | (s[i + j] & 0x3f);
+		cp[n++] = c;
+		i += k;
+	}
+	return n;
+}
+
+/* Length of the label's A-label ("xn--" + Punycode), or of the label
+ * itself when it is all ASCII. */
+static size_t alabel_len(const unsigned char *s, size_t len)
+{
+	unsigned long cp[ADDR_DOMAIN_MAX], n = 128, delta = 0, bias = 72;
+	size_t count = to_code_points(s, len, cp, ADDR_DOMAIN_MAX), basic = 0, h, out;
+
+	for (size_t i = 0; i < count; i++)
+		basic += cp[i] < 0x80;
+	if (basic == count)
+		return len;
+	out = 4 + basic + (basic > 0);
+	for (h = basic; h < count;) {
+		unsigned long m = ~0ul;
+
+		for (size_t i = 0; i < count; i++)
+			if (cp[i] >= n && cp[i] < m)
+				m = cp[i];
+		delta += (m - n) * (h + 1);
+		n = m;
+		for (size_t i = 0; i < count; i++) {
+			if (cp[i] < n)
+				delta++;
+			if (cp[i] != n)
+				continue;
+			unsigned long q = delta;
+			for (unsigned long k = PC_BASE;; k += PC_BASE) {
+				unsigned long t = k <= bias ? PC_TMIN : k >= bias + PC_TMAX ? PC_TMAX : k - bias;
+				if (q < t)
+					break;
+				out++;
+				q = (q - t) / (PC_BASE - t);
+			}
+			out++;
+			bias = pc_adapt(delta, h + 1, h == basic);
+			delta = 0;
+			h++;
+		}
+		delta++;
+		n++;
+	}
+	return out;
+}
+
 /* sub-domain = Let-dig [Ldh-str]; non-ASCII (U-label) octets count as
  * letters once scan_octets has checked their encoding. */
 static enum addr_status check_label(const unsigned char *s, size_t len)
 {
 	if (len == 0)
 		return ADDR_E_DOMAIN;
-	if (len > ADDR_LABEL_MAX)
+	if (alabel_len(s, len) > ADDR_LABEL_MAX) /* a U-label is limited as an A-label */
 		return ADDR_E_LABEL_TOO_LONG;
 	if (s[0] == '-' || s[len - 1] == '-')
 		return ADDR_E_DOMAIN;
@@ -179,20 +257,23 @@ static enum addr_status check_label(const unsigned char *s, size_t len)
 	return ADDR_OK;
 }
 
-static enum addr_status check_hostname(const unsigned char *s, size_t len)
+/* *alen gets the domain's length in A-labels, the form DNS limits apply to. */
+static enum addr_status check_hostname(const unsigned char *s, size_t len, size_t *alen)
 {
 	size_t start = 0;
 
+	*alen = 0;
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || s[i] == '.') {
 			enum addr_status st = check_label(s + start, i - start);
 
 			if (st != ADDR_OK)
 				return st;
+			*alen += alabel_len(s + start, i - start) + (i < len);
 			start = i + 1;
 		}
 	}
-	return ADDR_OK;
+	return *alen > ADDR_DOMAIN_MAX ? ADDR_E_DOMAIN_TOO_LONG : ADDR_OK;
 }
 
 /* Snum "." Snum "." Snum "." Snum, each 1*3DIGIT in 0..255. */
@@ -306,21 +387,23 @@ static enum addr_status check_literal(const unsigned char *s, size_t len)
 	return ADDR_OK;
 }
 
-static enum addr_status check_domain(const unsigned char *s, size_t len, int *literal)
+static enum addr_status check_domain(const unsigned char *s, size_t len, int *literal,
+				     size_t *alen)
 {
 	*literal = len > 0 && s[0] == '[';
+	*alen = len;
 	if (len == 0)
 		return ADDR_E_DOMAIN;
 	if (len > ADDR_DOMAIN_MAX)
 		return ADDR_E_DOMAIN_TOO_LONG;
-	return *literal ? check_literal(s, len) : check_hostname(s, len);
+	return *literal ? check_literal(s, len) : check_hostname(s, len, alen);
 }
 
 enum addr_status addr_parse(const char *str, size_t len, unsigned flags, struct addr *out)
 {
 	const unsigned char *s = (const unsigned char *)str, *at;
 	enum addr_status st;
-	size_t llen, dlen;
+	size_t llen, dlen, alen;
 	int utf8 = 0, literal = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -342,8 +425,10 @@ enum addr_status addr_parse(const char *str, size_t len, unsigned flags, struct 
 	st = s[0] == '"' ? check_quoted_string(s, llen) : check_dot_string(s, llen);
 	if (st != ADDR_OK)
 		return st;
-	if ((st = check_domain(at + 1, dlen, &literal)) != ADDR_OK)
+	if ((st = check_domain(at + 1, dlen, &literal, &alen)) != ADDR_OK)
 		return st;
+	if (llen + 1 + alen > ADDR_MAILBOX_MAX)
+		return ADDR_E_TOO_LONG;
 	memcpy(out->local, s, llen);
 	out->local_len = llen;
 	memcpy(out->domain, at + 1, dlen);
@@ -357,7 +442,7 @@ enum addr_status addr_parse(const char *str, size_t len, unsigned flags, struct 
 static const char *skip_route(const char *s, size_t *len)
 {
 	const char *colon;
-	size_t rlen;
+	size_t rlen, alen;
 	int literal;
 
 	if (*len == 0 || s[0] != '@')
@@ -373,7 +458,7 @@ static const char *skip_route(const char *s, size_t *len)
 			return NULL;
 		while (end < rlen && s[end] != ',')
 			end++;
-		if (check_domain((const unsigned char *)s + i + 1, end - i - 1, &literal) != ADDR_OK)
+		if (check_domain((const unsigned char *)s + i + 1, end - i - 1, &literal, &alen) != ADDR_OK)
 			return NULL;
 		i = end + 1;
 	}

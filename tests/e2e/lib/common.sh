@@ -20,6 +20,11 @@
 #   e2e_wait_port PORT [SECS]   wait until something listens on 127.0.0.1:PORT
 #   e2e_wait_port_closed PORT [SECS]
 #   e2e_wait_for SECS CMD...    poll CMD (every 0.05 s) until it succeeds
+#   e2e_kill_pid PID [SECS]     TERM, wait, KILL one process
+#   e2e_mbox_count MBOX         messages in an mbox file
+#   e2e_wait_mbox MBOX COUNT [SECS]   wait for COUNT complete messages
+#   e2e_mbox_message MBOX N     message N (1-based, -1 = last)
+#   e2e_mbox_headers MBOX N     header block of message N
 #   e2e_assert_eq NAME EXPECTED ACTUAL
 #   e2e_assert_match NAME REGEX TEXT      (bash ERE, whole TEXT; see below)
 #   e2e_assert_no_match NAME REGEX TEXT
@@ -272,6 +277,53 @@ e2e_kill_pid() {
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     return 0
+}
+
+# ---------------------------------------------------------------------------
+# Mailboxes.  Both MTA libraries deliver into one mboxrd file per instance:
+# a message starts with a "From " line (body lines starting with "From " are
+# written as ">From ") and the writer holds the dot-lock file MBOX.lock.
+
+# e2e_mbox_count MBOX: number of messages in MBOX (0 if it does not exist).
+e2e_mbox_count() {
+    if [[ -f "$1" ]]; then
+        grep -c '^From ' "$1" || true
+    else
+        echo 0
+    fi
+}
+
+# True when MBOX holds >= COUNT complete messages: the count is only trusted
+# when no delivery held the lock before and after counting.
+e2e__mbox_has() {
+    local mbox=$1 want=$2 n
+    [[ -e "$mbox.lock" ]] && return 1
+    n=$(e2e_mbox_count "$mbox")
+    [[ -e "$mbox.lock" ]] && return 1
+    ((n >= want))
+}
+
+# e2e_wait_mbox MBOX COUNT [SECS=20]: waits until MBOX holds at least COUNT
+# complete messages.  A message with several recipients counts once per
+# recipient (each delivery appends a copy).
+e2e_wait_mbox() {
+    e2e_wait_for "${3:-20}" e2e__mbox_has "$1" "$2"
+}
+
+# e2e_mbox_message MBOX N: prints message N (1-based; negative counts from
+# the end, -1 = last) including its "From " line.
+e2e_mbox_message() {
+    local mbox=$1 n=$2 total
+    [[ -f "$mbox" ]] || return 1
+    total=$(e2e_mbox_count "$mbox")
+    ((n < 0)) && n=$((total + 1 + n))
+    ((n >= 1 && n <= total)) || return 1
+    awk -v n="$n" '/^From / { i++ } i == n' "$mbox"
+}
+
+# e2e_mbox_headers MBOX N: the header block of message N (no "From " line).
+e2e_mbox_headers() {
+    e2e_mbox_message "$1" "$2" | awk 'NR == 1 { next } /^$/ { exit } { print }'
 }
 
 # ---------------------------------------------------------------------------

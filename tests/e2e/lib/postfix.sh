@@ -296,23 +296,14 @@ postfix_reload() {
     postfix -c "$1/etc" reload >/dev/null 2>&1
 }
 
-# postfix_count DIR: number of messages in the mbox (mbox "From " lines; a
-# body line starting with "From " is written as ">From ").
+# postfix_count DIR: number of messages in the mbox.
 postfix_count() {
-    local mbox
-    mbox=$(postfix_mbox "$1")
-    if [[ -f "$mbox" ]]; then
-        grep -c '^From ' "$mbox" || true
-    else
-        echo 0
-    fi
+    e2e_mbox_count "$(postfix_mbox "$1")"
 }
-
-postfix__have() { (($(postfix_count "$1") >= $2)); }
 
 postfix_wait_delivery() {
     local dir=$1 count=$2 secs=${3:-20}
-    e2e_wait_for "$secs" postfix__have "$dir" "$count" && return 0
+    e2e_wait_mbox "$(postfix_mbox "$dir")" "$count" "$secs" && return 0
     printf 'e2e: postfix mbox in %s holds %s message(s), wanted %s after %ss; log tail:\n' \
         "$dir" "$(postfix_count "$dir")" "$count" "$secs" >&2
     tail -n 15 "$(postfix_log "$dir")" >&2
