@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@ struct worker_state {
 	const char *socket;
 	const char *config_path;
 	pthread_t main_thread;
-	volatile int milter_failed;
+	atomic_int milter_failed;
+	atomic_int milter_done;
 };
 
 static void wake_handler(int sig)
@@ -93,9 +95,35 @@ static void *milter_thread(void *arg)
 	sigaddset(&set, SIGALRM);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	if (smfi_main() != MI_SUCCESS)
-		ws->milter_failed = 1;
+		atomic_store(&ws->milter_failed, 1);
+	atomic_store(&ws->milter_done, 1);
 	pthread_kill(ws->main_thread, SIGUSR2);
 	return NULL;
+}
+
+/* smfi_stop() sets the stop flag at once but then waits for the listener's
+ * lock, which libmilter holds across a 5-second poll: call it from a thread
+ * of its own while the caller breaks the poll. */
+static void *stopper_thread(void *arg)
+{
+	(void)arg;
+	smfi_stop();
+	return NULL;
+}
+
+static void stop_milter(struct worker_state *ws, pthread_t tid)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	pthread_t stopper;
+
+	if (pthread_create(&stopper, NULL, stopper_thread, NULL) == 0)
+		pthread_detach(stopper);
+	for (int i = 0; i < 100 && !atomic_load(&ws->milter_done); i++) {
+		pthread_kill(tid, SIGALRM);
+		nanosleep(&tick, NULL);
+	}
+	if (atomic_load(&ws->milter_done))
+		pthread_join(tid, NULL);
 }
 
 static void worker_signals(sigset_t *wait_set)
@@ -176,13 +204,11 @@ static int worker_loop(struct worker_state *ws, const sigset_t *wait_set, pthrea
 			worker_reload(ws);
 			continue;
 		}
-		if (!ws->milter_failed)
+		if (!atomic_load(&ws->milter_failed))
 			log_info("stopping");
-		smfi_stop();
-		pthread_kill(tid, SIGALRM);
-		pthread_join(tid, NULL);
+		stop_milter(ws, tid);
 		drain_connections();
-		return ws->milter_failed ? 1 : 0;
+		return atomic_load(&ws->milter_failed) ? 1 : 0;
 	}
 }
 
