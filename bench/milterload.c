@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 	pthread_t *th;
 	double t0, secs;
 	unsigned i, started = 0;
+	int rc;
 	struct msg *msgs;
 	size_t nmsgs;
 
@@ -306,5 +307,9 @@ int main(int argc, char **argv)
 		free(st[i].lat);
 	}
 	free_messages(msgs, nmsgs);
-	return (report(&all, secs) != 0 || all.msgs == 0) ? 1 : 0;
+	rc = (report(&all, secs) != 0 || all.msgs == 0) ? 1 : 0;
+	free(all.lat);
+	free(st);
+	free(th);
+	return rc;
 }

@@ -584,8 +584,8 @@ static int do_helo(struct conn *c, enum verdict *v)
 	return event(c, S_HELO, P_NOHELO, P_NR_HELO, v);
 }
 
-/* New connection: negotiate, connect, HELO.  *v is the session verdict. */
-static int open_session(struct conn *c, enum verdict *v)
+/* New connection: negotiate, connect, HELO.  *v: connection-level verdict. */
+static int open_conversation(struct conn *c, enum verdict *v)
 {
 	c->seq = atomic_fetch_add(&next_conn, 1);
 	*v = V_CONTINUE;
@@ -759,7 +759,7 @@ enum err conn_message(struct conn *c, unsigned long idx, enum verdict *v,
 	snprintf(t.qid, sizeof t.qid, "4B%08lX", idx & 0xFFFFFFFFul);
 	if (c->fd < 0) {
 		c->nmsg = 0;
-		rc = open_session(c, v);
+		rc = open_conversation(c, v);
 	} else {
 		pk_begin(&c->pk, 'A');	/* end of the previous transaction */
 		rc = pk_send(c);

@@ -53,17 +53,18 @@ static int add_header(struct msgfile *mf, const char *line, size_t len)
 	vstart = (size_t)(colon - line) + 1;
 	while (vstart < len && (line[vstart] == ' ' || line[vstart] == '\t'))
 		vstart++;
+	size_t vlen = len - vstart;
 	h->name = strndup(line, (size_t)(colon - line));
-	h->value = strndup(line + vstart, len - vstart);
+	h->value = malloc(vlen + 1);
 	if (h->name == NULL || h->value == NULL) {
 		free(h->name);
 		free(h->value);
 		return -1;
 	}
 	/* NUL bytes would cut the C strings libmilter hands over, too */
-	for (char *p = h->value; p < h->value + (len - vstart); p++)
-		if (*p == '\0')
-			*p = ' ';
+	for (size_t i = 0; i < vlen; i++)
+		h->value[i] = line[vstart + i] != '\0' ? line[vstart + i] : ' ';
+	h->value[vlen] = '\0';
 	mf->nheaders++;
 	return 0;
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The whole test suite: installs missing packages (as root), builds with
 # -Werror, runs the unit tests, again under ASan+UBSan, make distcheck, the
-# configuration check, and the end-to-end suite through real Postfix and
+# configuration check, bounded libFuzzer runs of the parsers, and the end-to-end suite through real Postfix and
 # Sendmail. Ends with one line "suites: N passed, M failed".
 #
 # Usage: tests/run-all.sh [--no-e2e]
@@ -64,6 +64,10 @@ config_check() {
 	_build/mailsiftd -n -c doc/mailsift.conf.sample
 }
 
+fuzz() {
+	bash tests/fuzz/run.sh 50000
+}
+
 e2e() {
 	MAILSIFTD="$top/_build/mailsiftd" MAILSIFT="$top/_build/mailsift" bash tests/e2e/run.sh
 }
@@ -76,6 +80,7 @@ stage sanitizer-build build _build-asan --enable-sanitizers
 stage sanitizer-unit-tests sanitizer_tests
 stage distcheck distcheck
 stage config-check config_check
+stage fuzz fuzz
 if [[ "${1:-}" != "--no-e2e" ]]; then
 	stage e2e e2e
 fi
