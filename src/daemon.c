@@ -319,7 +319,7 @@ struct master {
 	sigset_t old_mask;
 	pid_t worker;
 	int restarts;
-	time_t started;
+	time_t started; /* of the current worker */
 };
 
 /* A worker that died: give up if it never got going, else restart it. */
@@ -327,7 +327,7 @@ static int master_worker_died(struct master *m, int status, int *exit_code)
 {
 	struct timespec backoff = {0, 0};
 
-	if (status == WORKER_EXIT_STARTUP || (status != 0 && time(NULL) - m->started < 2)) {
+	if (status == WORKER_EXIT_STARTUP) {
 		log_error("worker could not start (status %d); giving up", status);
 		*exit_code = 1;
 		return -1;
@@ -338,6 +338,8 @@ static int master_worker_died(struct master *m, int status, int *exit_code)
 	}
 	log_error("worker died (%s %d); restarting", status < 0 ? "signal" : "status",
 		  status < 0 ? -status : status);
+	if (time(NULL) - m->started > 60)
+		m->restarts = 0; /* back off only when it keeps dying */
 	backoff.tv_sec = m->restarts < 5 ? 1 << m->restarts : RESTART_BACKOFF_MAX_S;
 	m->restarts++;
 	nanosleep(&backoff, NULL);
