@@ -26,8 +26,8 @@ export MAILSIFTD="$top/_build/mailsiftd" MAILSIFT="$top/_build/mailsift"
 . tests/e2e/lib/swaks.sh
 . tests/e2e/lib/mailsiftd.sh
 
+# shellcheck disable=SC2034 # msd: mailsiftd_start fills it; cleanup stops it
 work="" milter_port="" smtp_port="" msd=""
-# shellcheck disable=SC2034 # mailsiftd_start fills it; cleanup stops it
 e2e_tmpdir work
 e2e_free_port milter_port
 e2e_free_port smtp_port
