@@ -232,6 +232,8 @@ static int set_strset(struct config *cfg, void *field, const char *value, const 
 		*why = "out of memory";
 		return -1;
 	}
+	if (strcmp(value, "none") == 0)
+		return 0; /* the empty list */
 	return for_each_item(value, add_domain, *dst, why);
 }
 
@@ -251,6 +253,8 @@ static int set_networks(struct config *cfg, void *field, const char *value, cons
 		*why = "out of memory";
 		return -1;
 	}
+	if (strcmp(value, "none") == 0)
+		return 0; /* trust no network */
 	return for_each_item(value, add_network, *dst, why);
 }
 
@@ -281,6 +285,8 @@ static int set_delimiter(struct config *cfg, void *field, const char *value, con
 	char *dst = field;
 
 	(void)cfg;
+	if (strcmp(value, "none") == 0)
+		value = "";
 	if (strlen(value) >= sizeof(cfg->recipient_delimiter) || strchr(value, '@') != NULL) {
 		*why = "expected a few delimiter characters such as + or -";
 		return -1;
@@ -332,6 +338,14 @@ static const struct key_def keys[] = {
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static size_t key_index(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return i;
+	return 0;
+}
 _Static_assert(NKEYS <= 64, "parse_state.seen_line is too small");
 
 /* ---- per-symbol keys: action.NAME, reply.NAME, score.NAME ---- */
@@ -356,6 +370,12 @@ static int set_symbol_key(struct config *cfg, struct parse_state *ps, const char
 		return 0;
 	}
 	struct symbol_cfg *sc = &cfg->symbols[sym];
+	unsigned *seen = kind[0] == 'a' ? ps->action_line : kind[0] == 'r' ? ps->reply_line
+									 : ps->score_line;
+	if (seen[sym] != 0) {
+		perr(ps, "duplicate key '%s' (first set at line %u)", key, seen[sym]);
+		return 0;
+	}
 	if (kind[0] == 'a') {
 		int a = action_parse(value);
 		if (a < 0)
@@ -372,7 +392,7 @@ static int set_symbol_key(struct config *cfg, struct parse_state *ps, const char
 	} else {
 		char *end;
 		double v = strtod(value, &end);
-		if (end == value || *end != '\0' || v < -1000 || v > 1000)
+		if (end == value || *end != '\0' || !(v >= -1000 && v <= 1000))
 			perr(ps, "bad value for '%s': expected a number from -1000 to 1000", key);
 		else
 			sc->score = v;
@@ -530,10 +550,41 @@ static void check_symbols(struct config *cfg, struct parse_state *ps)
 	}
 }
 
+/* A relative path names a file beside the configuration file, so a reload
+ * (from a daemon whose working directory is /) finds the same file. */
+static int resolve_beside(const char *config_path, char **path)
+{
+	const char *slash = strrchr(config_path, '/');
+	size_t dlen, plen;
+	char *abs;
+
+	if ((*path)[0] == '/' || slash == NULL)
+		return 0;
+	dlen = (size_t)(slash - config_path) + 1;
+	plen = strlen(*path);
+	abs = malloc(dlen + plen + 1);
+	if (abs == NULL)
+		return -1;
+	memcpy(abs, config_path, dlen);
+	memcpy(abs + dlen, *path, plen + 1);
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
 static void load_recipient_map(struct config *cfg, struct parse_state *ps)
 {
 	if (cfg->recipient_map_path == NULL)
 		return;
+	if (strset_count(cfg->local_domains) == 0) {
+		ps->line = ps->seen_line[key_index("recipient_map")];
+		perr(ps, "recipient_map needs local_domains: it lists the recipients of those domains");
+		return;
+	}
+	if (resolve_beside(ps->file, &cfg->recipient_map_path) < 0) {
+		perr(ps, "out of memory");
+		return;
+	}
 	cfg->recipient_map = rcptmap_load(cfg->recipient_map_path, ps->errors);
 	if (cfg->recipient_map == NULL)
 		ps->failed = 1;
@@ -597,6 +648,7 @@ struct config *config_load(const char *path, struct strbuf *errors)
 	ps.line = 0;
 	if (!ps.failed)
 		load_recipient_map(cfg, &ps);
+	ps.line = 0;
 	cfg->path = strdup(path);
 	if (ps.failed || cfg->path == NULL) {
 		if (!ps.failed)

@@ -183,6 +183,17 @@ static int worker_open_socket(const struct config *cfg, const char *socket,
 	return 0;
 }
 
+/* libmilter leaves a unix socket file behind; the next start would replace
+ * it, but an administrator should not find a dead socket meanwhile. */
+static void remove_socket(const char *socket)
+{
+	const char *path = listen_unix_path(socket);
+	struct stat st;
+
+	if (path != NULL && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+}
+
 /* Waits for connections in flight, a little, so a stop does not cut a
  * transaction the MTA would then have to retry. */
 static void drain_connections(void)
@@ -208,6 +219,7 @@ static int worker_loop(struct worker_state *ws, const sigset_t *wait_set, pthrea
 			log_info("stopping");
 		stop_milter(ws, tid);
 		drain_connections();
+		remove_socket(ws->socket);
 		return atomic_load(&ws->milter_failed) ? 1 : 0;
 	}
 }
@@ -348,6 +360,21 @@ static int master_worker_died(struct master *m, int status, int *exit_code)
 	return m->worker < 0 ? (*exit_code = 1, -1) : 0;
 }
 
+/* The master keeps the last good snapshot too, so a worker it has to
+ * restart starts with what was last reloaded, not what was first loaded.
+ * Errors are the worker's to log. */
+static void master_reload(struct master *m)
+{
+	struct strbuf errors;
+	struct config *cfg;
+
+	sb_init(&errors, 65536);
+	cfg = config_load(m->opts->config_path, &errors);
+	if (cfg != NULL)
+		config_install(cfg);
+	sb_free(&errors);
+}
+
 static int master_loop(struct master *m, const sigset_t *set)
 {
 	int exit_code = 0;
@@ -357,8 +384,9 @@ static int master_loop(struct master *m, const sigset_t *set)
 
 		if (sigwait(set, &sig) != 0)
 			continue;
-		if (sig == SIGHUP) {
+		if (sig == SIGHUP || sig == SIGUSR1) {
 			log_info("reload requested");
+			master_reload(m);
 			kill(m->worker, SIGUSR1);
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			stop_worker(m->worker);
@@ -384,6 +412,8 @@ int daemon_run(const struct daemon_opts *opts, const char *socket, const struct 
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1); /* the worker's signals mean nothing fatal here */
+	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, &m.old_mask);
 	m.started = time(NULL);
 	m.worker = spawn_worker(opts, socket, pd, ready_fd, &m.old_mask);

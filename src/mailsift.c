@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mailsift/config.h"
 #include "mailsift/json.h"
@@ -279,6 +280,9 @@ static struct config *tool_config(const char *path)
 	struct config *cfg;
 
 	sb_init(&errors, 1 << 20);
+	/* like the daemon: the installed configuration unless told otherwise */
+	if (path == NULL && access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		path = CONFIG_DEFAULT_PATH;
 	cfg = path != NULL ? config_load(path, &errors) : config_defaults(&errors);
 	if (cfg == NULL)
 		fputs(sb_str(&errors), stderr);

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +103,23 @@ static int daemonize(int *ready_fd)
 	return 0;
 }
 
+/* Prefixes a relative path with the working directory. */
+static int absolute_path(const char **path, char *buf)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if ((*path)[0] == '/')
+		return 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	n = snprintf(buf, PATH_MAX, "%s/%s", cwd, *path);
+	if (n < 0 || n >= PATH_MAX)
+		return -1;
+	*path = buf;
+	return 0;
+}
+
 static struct config *load_config(const char *path)
 {
 	struct strbuf errors;
@@ -117,6 +136,7 @@ static struct config *load_config(const char *path)
 int main(int argc, char **argv)
 {
 	struct options o;
+	char config_abs[PATH_MAX], pidfile_abs[PATH_MAX];
 	struct privdrop pd;
 	struct config *cfg;
 	const char *user, *err = NULL;
@@ -124,19 +144,30 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
+	/* the daemon runs in /: relative paths must not change meaning */
+	if (absolute_path(&o.config_path, config_abs) < 0 ||
+	    (o.pidfile != NULL && absolute_path(&o.pidfile, pidfile_abs) < 0)) {
+		fprintf(stderr, "mailsiftd: path too long\n");
+		return 2;
+	}
 	cfg = load_config(o.config_path);
 	if (cfg == NULL)
 		return 1;
+	user = o.user != NULL ? o.user : cfg->user;
+	if (user != NULL && privdrop_resolve(user, &pd, &err) < 0) {
+		fprintf(stderr, "mailsiftd: %s %s: %s\n", o.user != NULL ? "-u" : "user", user, err);
+		config_release(&cfg);
+		return 1;
+	}
+	if (cfg->socket_group != NULL && getgrnam(cfg->socket_group) == NULL) {
+		fprintf(stderr, "mailsiftd: socket_group %s: no such group\n", cfg->socket_group);
+		config_release(&cfg);
+		return 1;
+	}
 	if (o.check_only) {
 		printf("%s: OK\n", o.config_path);
 		config_release(&cfg);
 		return 0;
-	}
-	user = o.user != NULL ? o.user : cfg->user;
-	if (user != NULL && privdrop_resolve(user, &pd, &err) < 0) {
-		fprintf(stderr, "mailsiftd: -u %s: %s\n", user, err);
-		config_release(&cfg);
-		return 1;
 	}
 	/* copies: a reload in the worker frees the snapshot they came from */
 	char *socket = strdup(o.socket != NULL ? o.socket : cfg->socket);

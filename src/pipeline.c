@@ -100,4 +100,8 @@ void pipeline_run(struct conn *conn, const struct event *ev, struct decision *ou
 		policy_rcpt(conn, conn->msg, ctx.rcpt, out);
 	else if (ev->stage == STAGE_EOM)
 		policy_eom(conn, conn->msg, out);
+	if (log_debug_enabled() && ev->stage != STAGE_HEADER && ev->stage != STAGE_BODY)
+		log_debug("conn %lu: %s: %s%s%s (%zu results)", conn->id, stage_name(ev->stage),
+			  verdict_name(out->verdict), out->symbol ? " by " : "",
+			  out->symbol ? out->symbol : "", conn->msg ? conn->msg->nresults : 0);
 }

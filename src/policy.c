@@ -224,7 +224,8 @@ static void status_header(const struct conn *conn, struct msg *msg)
 	sb_printf(&sb, "%s; score=%.1f; tests=", verdict_name(msg->verdict), msg->score);
 	size_t listed = 0;
 	for (size_t i = 0; i < msg->nresults; i++)
-		if (counts_for_message(msg, &msg->results[i]))
+		if (counts_for_message(msg, &msg->results[i]) &&
+		    cfg->symbols[msg->results[i].sym].action != ACTION_IGNORE)
 			sb_printf(&sb, "%s%s", listed++ ? "," : "", symbol_def(msg->results[i].sym)->name);
 	sb_printf(&sb, "%s; host=%s", listed ? "" : "none", cfg->authserv_id);
 	if (!sb.failed)

@@ -4,6 +4,7 @@
 # fast stop, and the offline tool agreeing with the daemon.
 #
 # Needs: MAILSIFTD, MAILSIFT (binaries), root, postfix and swaks installed.
+# shellcheck source-path=SCRIPTDIR
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/common.sh"
@@ -11,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/swaks.sh"
 . "$here/lib/mailsiftd.sh"
 
+work="" milter_port="" smtp_port="" msd=""
 e2e_tmpdir work
 e2e_free_port milter_port
 e2e_free_port smtp_port
@@ -143,6 +145,15 @@ mailsiftd_reload "$msd"
 e2e_assert_ok "reload: new configuration taken" grep -q "configuration reloaded from $work/mailsift.conf" "$log"
 t=$(smtp alice@example.org victim@example.org --quit-after RCPT)
 e2e_assert_match "reload: loopback now trusted, relay allowed" '^250 2\.1\.5 ' \
+	"$(e2e_reply_rcpt "$t" victim@example.org)"
+
+# --- a worker restarted after a crash serves the reloaded configuration
+worker=$(pgrep -P "$msd" | head -n 1)
+kill -KILL "$worker"
+e2e_assert_ok "crash: a new worker listens" e2e_wait_for 10 \
+	bash -c "w=\$(pgrep -P $msd); [[ -n \$w && \$w != $worker ]] && ss -Hltn 'sport = :$milter_port' | grep -q ."
+t=$(smtp alice@example.org victim@example.org --quit-after RCPT)
+e2e_assert_match "crash: the new worker keeps the reloaded configuration" '^250 2\.1\.5 ' \
 	"$(e2e_reply_rcpt "$t" victim@example.org)"
 
 # --- a stop takes well under a second (libmilter alone needs ~5 s)

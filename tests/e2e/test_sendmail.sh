@@ -12,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/swaks.sh"
 . "$here/lib/mailsiftd.sh"
 
+# shellcheck disable=SC2034 # msd: mailsiftd_start fills it; cleanup stops it
 work="" milter_port="" smtp_port="" msd=""
 e2e_tmpdir work
 e2e_free_port milter_port
