@@ -68,7 +68,10 @@ static void classify_rcpt(struct check_ctx *ctx, struct rcpt *r)
 
 	r->local = is_local_domain(cfg, &r->addr);
 	rcptmap_base_local(&r->addr, cfg->recipient_delimiter, base);
-	r->exempt = r->local && strset_has(cfg->exempt_recipients, base, strlen(base));
+	/* with no local_domains the MTA decides what is local: any domain's
+	 * postmaster is exempt then */
+	r->exempt = (r->local || strset_count(cfg->local_domains) == 0) &&
+		    strset_has(cfg->exempt_recipients, base, strlen(base));
 }
 
 static void envelope_rcpt(struct check_ctx *ctx, const struct event *ev)
