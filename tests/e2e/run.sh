@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs every end-to-end test script (tests/e2e/test_*.sh) and sums their
+# Runs the harness self-test and every end-to-end test script
+# (tests/e2e/test_*.sh) and sums their
 # "N passed, M failed" lines. Needs MAILSIFTD and MAILSIFT, root, and the
 # packages of tests/deps.sh.
 set -uo pipefail
@@ -7,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 total_pass=0
 total_fail=0
 scripts_failed=()
-for t in "$here"/test_*.sh; do
+for t in "$here"/selftest.sh "$here"/test_*.sh; do
 	name=$(basename "$t" .sh)
 	echo "--- $name"
 	out=$(bash "$t" 2>&1)

@@ -12,7 +12,8 @@
 # first call of e2e_tmpdir / e2e_free_port / an assertion.
 #
 # Functions
-#   e2e_on_exit CMD...          register a cleanup command; run LIFO at exit
+#   e2e_on_exit CMD [ARG...]    register a cleanup command; run LIFO at exit
+#                               (and by a watchdog if the script is SIGKILLed)
 #   e2e_tmpdir [VAR]            new private directory under the run dir; stores
 #                               the path in VAR, or prints it without VAR
 #   e2e_free_port [VAR]         reserve a free TCP port on 127.0.0.1; stores it
@@ -20,6 +21,8 @@
 #   e2e_wait_port PORT [SECS]   wait until something listens on 127.0.0.1:PORT
 #   e2e_wait_port_closed PORT [SECS]
 #   e2e_wait_for SECS CMD...    poll CMD (every 0.05 s) until it succeeds
+#   e2e_spawn VAR LOG CMD...    start CMD in the background, pid in VAR,
+#                               stopped at exit
 #   e2e_kill_pid PID [SECS]     TERM, wait, KILL one process
 #   e2e_mbox_count MBOX         messages in an mbox file
 #   e2e_wait_mbox MBOX COUNT [SECS]   wait for COUNT complete messages
@@ -32,7 +35,8 @@
 #   e2e_assert_not_contains NAME NEEDLE TEXT
 #   e2e_assert_ok NAME CMD...   passes when CMD exits 0
 #   e2e_pass NAME / e2e_fail NAME [DETAIL...] / e2e_skip NAME REASON
-#   e2e_summary                 prints "N passed, M failed"; non-zero if M>0
+#   e2e_summary                 runs the cleanups, then prints as last line
+#                               "N passed, M failed"; non-zero if M>0
 #   e2e_log MSG... / e2e_die MSG...
 #
 # Important: functions that start processes or register cleanups
@@ -45,20 +49,26 @@
 # Environment
 #   E2E_KEEP=1          keep the run directory (path printed at exit)
 #   E2E_KEEP_ON_FAIL=1  keep it only when an assertion failed
-#   E2E_VERBOSE=1       print a line per passed assertion detail as well
+#   E2E_WATCHDOG=0      do not start the watchdog
 #   E2E_PORT_MIN / E2E_PORT_MAX   range for e2e_free_port (default: the 10000
 #                       ports just below the kernel's ephemeral range, so an
 #                       outgoing connection can never grab a reserved port)
 #   E2E_LOCK_DIR        where port reservations live (default /tmp/e2e-port-locks)
+#
+# Variables set here: E2E_LIB_DIR (this directory), E2E_RUN_DIR (the run's
+# temporary directory, once created).
 
 if [[ -n "${E2E_COMMON_LOADED:-}" ]]; then
     return 0
 fi
 E2E_COMMON_LOADED=1
 
+# Directory of these libraries, for scripts: . "$E2E_LIB_DIR/postfix.sh"
+# shellcheck disable=SC2034
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_MAIN_PID=$$
-E2E_RUN_DIR=${E2E_RUN_DIR:-}
+# Never inherited: a nested test script gets its own run directory.
+E2E_RUN_DIR=
 E2E_LOCK_DIR=${E2E_LOCK_DIR:-/tmp/e2e-port-locks}
 E2E_CLEANUPS=()
 E2E_CLEANING=0
@@ -80,29 +90,90 @@ e2e__in_main_shell() {
 # ---------------------------------------------------------------------------
 # Cleanup registry
 
-# e2e_on_exit CMD...
-# Registers CMD (joined with spaces, evaluated with eval at exit).  Cleanups run
-# in reverse order of registration, each one even if an earlier one failed.
+# e2e_on_exit CMD [ARG...]
+# Registers a cleanup.  With one argument it is a shell command string (eval'd
+# as it is); with several, they are the words of one command (quoted, so
+# paths with spaces are safe).  Cleanups run in reverse order of
+# registration, each one even if an earlier one failed.  They are also
+# written to $E2E_RUN_DIR/cleanups for the watchdog (see e2e__start_watchdog).
 e2e_on_exit() {
+    local cmd
     if ! e2e__in_main_shell; then
         printf 'e2e: warning: e2e_on_exit called in a subshell, ignored: %s\n' "$*" >&2
         return 1
     fi
-    E2E_CLEANUPS+=("$*")
+    e2e__init_run_dir
+    if (($# == 1)); then
+        cmd=$1
+    else
+        printf -v cmd '%q ' "$@"
+    fi
+    E2E_CLEANUPS+=("$cmd")
+    if [[ -n "$E2E_RUN_DIR" && -d "$E2E_RUN_DIR" ]]; then
+        printf '%s\n' "${cmd//$'\n'/ }" >>"$E2E_RUN_DIR/cleanups"
+    fi
 }
 
 e2e__run_cleanups() {
     local rc=$? i
-    # Only the main shell cleans up (subshells inherit the trap).
+    # Only the main shell cleans up.
     e2e__in_main_shell || return "$rc"
     [[ "$E2E_CLEANING" == 1 ]] && return "$rc"
     E2E_CLEANING=1
-    trap - INT TERM HUP
+    # A second Ctrl-C or TERM must not cut the cleanup short.
+    trap '' INT TERM HUP
     for ((i = ${#E2E_CLEANUPS[@]} - 1; i >= 0; i--)); do
         eval "${E2E_CLEANUPS[i]}" || printf 'e2e: cleanup failed (ignored): %s\n' "${E2E_CLEANUPS[i]}" >&2
     done
     E2E_CLEANUPS=()
+    if [[ -n "${E2E_WATCHDOG_PID:-}" ]]; then
+        kill -TERM "$E2E_WATCHDOG_PID" 2>/dev/null
+        E2E_WATCHDOG_PID=
+    fi
+    # The run directory is gone; a later use starts a new one.
+    E2E_RUN_DIR=
+    e2e__install_signal_traps
+    E2E_CLEANING=0
     return "$rc"
+}
+
+# The watchdog: a background copy of this shell (no child processes of its
+# own: it naps in "read -t" on a fifo) that notices when the main shell has
+# vanished without running its EXIT trap (SIGKILL, e.g. a CI timeout) and
+# then runs the registered cleanups from $E2E_RUN_DIR/cleanups, so no MTA or
+# milter outlives the run.  The main shell kills it after a normal cleanup.
+# It is disowned, so a plain "wait" in a test does not wait for it.
+e2e__start_watchdog() {
+    local fifo="$E2E_RUN_DIR/.watchdog"
+    [[ "${E2E_WATCHDOG:-1}" == 1 ]] || return 0
+    mkfifo -m 0600 "$fifo" 2>/dev/null || return 0
+    (
+        set +e +u
+        trap '' INT HUP
+        exec {wfd}<>"$fifo" || exit 0
+        rm -f "$fifo"
+        while kill -0 "$E2E_MAIN_PID" 2>/dev/null; do
+            read -r -t 0.5 -u "$wfd" _
+        done
+        e2e__watchdog_cleanup
+    ) </dev/null >/dev/null 2>&1 &
+    E2E_WATCHDOG_PID=$!
+    disown "$E2E_WATCHDOG_PID" 2>/dev/null
+}
+
+e2e__watchdog_cleanup() {
+    local f i
+    local -a cmds=()
+    # Functions of libraries sourced after the watchdog was forked.
+    for f in "$E2E_LIB_DIR"/*.sh; do
+        # shellcheck disable=SC1090
+        . "$f"
+    done
+    [[ -f "$E2E_RUN_DIR/cleanups" ]] || return 0
+    mapfile -t cmds <"$E2E_RUN_DIR/cleanups"
+    for ((i = ${#cmds[@]} - 1; i >= 0; i--)); do
+        eval "${cmds[i]}"
+    done
 }
 
 e2e__on_signal() {
@@ -110,10 +181,14 @@ e2e__on_signal() {
     exit 130
 }
 
+e2e__install_signal_traps() {
+    trap 'e2e__on_signal INT' INT
+    trap 'e2e__on_signal TERM' TERM
+    trap 'e2e__on_signal HUP' HUP
+}
+
 trap e2e__run_cleanups EXIT
-trap 'e2e__on_signal INT' INT
-trap 'e2e__on_signal TERM' TERM
-trap 'e2e__on_signal HUP' HUP
+e2e__install_signal_traps
 
 # ---------------------------------------------------------------------------
 # Temporary directories
@@ -135,7 +210,9 @@ e2e__init_run_dir() {
     # Daemons dropping privileges (postfix, nobody) must be able to traverse it.
     chmod 0755 "$E2E_RUN_DIR"
     : >"$E2E_RUN_DIR/results"
+    : >"$E2E_RUN_DIR/cleanups"
     e2e_on_exit e2e__remove_run_dir "$E2E_RUN_DIR"
+    e2e__start_watchdog
 }
 
 # e2e_tmpdir [VAR]
@@ -273,10 +350,24 @@ e2e_kill_pid() {
         kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
         sleep 0.05
     done
-    printf 'e2e: pid %s ignored SIGTERM for %ss, killing\n' "$pid" "$secs" >&2
+    printf 'e2e: pid %s still running %ss after SIGTERM, sending SIGKILL\n' "$pid" "$secs" >&2
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     return 0
+}
+
+# e2e_spawn VAR LOG CMD...: starts CMD in the background (stdin /dev/null,
+# stdout+stderr to LOG), stores its pid in VAR and registers e2e_kill_pid
+# for it.  Main shell only.  Stop it earlier with e2e_kill_pid "$VAR".
+# E2E_SPAWN_STOP_SECS (default 10) bounds the wait after SIGTERM at exit.
+e2e_spawn() {
+    local var=$1 log=$2 pid
+    shift 2
+    e2e__in_main_shell || e2e_die "e2e_spawn must run in the main shell"
+    "$@" </dev/null >"$log" 2>&1 &
+    pid=$!
+    e2e_on_exit e2e_kill_pid "$pid" "${E2E_SPAWN_STOP_SECS:-10}"
+    printf -v "$var" '%s' "$pid"
 }
 
 # ---------------------------------------------------------------------------
@@ -378,7 +469,8 @@ e2e_assert_eq() {
 
 # e2e_assert_match NAME REGEX TEXT
 # bash [[ =~ ]] extended regex against the whole TEXT: ^ and $ anchor the
-# start/end of TEXT, not of its lines; use (^|$'\n') to anchor a line start.
+# start/end of TEXT, not of its lines.  To anchor a whole line, build the
+# regex with $'...':  re=$'(^|\n)X-Bench: 1(\n|$)'; e2e_assert_match n "$re" "$t"
 e2e_assert_match() {
     local name=$1 re=$2 text=$3
     if [[ "$text" =~ $re ]]; then
@@ -433,8 +525,10 @@ e2e_assert_ok() {
     return 1
 }
 
-# e2e_summary: prints the skipped names (if any) and then a last line exactly
-# "N passed, M failed".  Returns 1 if M > 0.
+# e2e_summary: stops everything registered with e2e_on_exit (so that no
+# message of a cleanup comes after the result), then prints the names of the
+# failed assertions, the number skipped, and as the very last line exactly
+# "N passed, M failed".  Returns 1 if M > 0.  Call it last.
 e2e_summary() {
     local passed=0 failed=0 skipped=0 file
     e2e__init_run_dir
@@ -445,6 +539,9 @@ e2e_summary() {
     if ((failed > 0)); then
         printf 'failed:\n'
         sed -n 's/^F /  /p' "$file"
+    fi
+    if e2e__in_main_shell; then
+        e2e__run_cleanups
     fi
     if ((skipped > 0)); then
         printf '%s skipped\n' "$skipped"

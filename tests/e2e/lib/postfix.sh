@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 #
 # postfix.sh - private Postfix instances on 127.0.0.1 for end-to-end tests.
 # Requires lib/common.sh to be sourced first (it is sourced here if needed).
@@ -14,10 +14,15 @@
 #         inet:HOST:PORT, unix:/path, or a list   used as is
 #       Each MAIN_CF_LINE ("name = value") is applied with postconf -e after
 #       the defaults, so it overrides them (e.g. "milter_command_timeout = 5s").
+#       Postfix runs in a private mount namespace with DIR/hosts and
+#       DIR/resolv.conf (nameserver 127.0.0.1) bind-mounted, so no DNS query
+#       leaves loopback (POSTFIX_UNSHARE=0 to disable).  XCLIENT is allowed
+#       from 127.0.0.0/8.
 #       Registers postfix_stop DIR with e2e_on_exit.  Must run in the main shell.
 #       Returns non-zero (after printing the log tail) if the start fails.
 #   postfix_stop DIR          stops the instance; waits until every process of
 #                             it is gone (idempotent)
+#   postfix_running DIR       true while any process of the instance exists
 #   postfix_mbox DIR          prints the mbox path (all recipients land there)
 #   postfix_log DIR           prints the log file path
 #   postfix_count DIR         prints how many messages the mbox holds
@@ -35,11 +40,9 @@
 # senders, or bounces of rejected-after-queue mail end up in the mbox too).
 
 if [[ -z "${E2E_COMMON_LOADED:-}" ]]; then
-    # shellcheck source=tests/e2e/lib/common.sh
+    # shellcheck source=common.sh
     . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 fi
-
-POSTFIX_DAEMON_DIR=$(postconf -dh daemon_directory 2>/dev/null || echo /usr/lib/postfix/sbin)
 
 # postfix_milter_spec ARG: prints the Postfix milter spec for ARG (see above).
 postfix_milter_spec() {
@@ -98,6 +101,9 @@ append_dot_mydomain = no
 biff = no
 readme_directory = no
 smtputf8_enable = yes
+# Lets swaks --xclient-addr 192.0.2.x fake the client address (SPF treats
+# 127.0.0.0/8 specially).
+smtpd_authorized_xclient_hosts = 127.0.0.0/8
 
 # Relay and recipient control are wide open ON PURPOSE: the tests assert what
 # the milter decides, so Postfix itself must accept every sender and recipient
@@ -180,6 +186,7 @@ postfix__create_dirs() {
     meta=$(postconf -dh meta_directory 2>/dev/null) || return 1
     files="$meta/postfix-files"
     [[ -r "$files" ]] || return 1
+    # shellcheck disable=SC2016 # the $names are literal text in postfix-files
     while IFS=: read -r name type owner group mode _flags; do
         [[ "$type" == d ]] || continue
         case "$name" in
@@ -205,17 +212,17 @@ postfix__master_pid() {
 }
 
 # Pids of the processes in process group PGID (the master is a session and
-# group leader; all its children stay in its group).
+# group leader; all its children stay in its group).  Zombies do not count:
+# once the master is gone its children are reparented to pid 1, which may be
+# slow to reap them.
 postfix__group_pids() {
-    local pgid=$1 stat f rest
-    for f in /proc/[0-9]*/stat; do
-        stat=$(cat "$f" 2>/dev/null) || continue
-        rest=${stat##*) }
-        # rest: state ppid pgrp ...
-        read -r _ _ f <<<"$rest"
-        if [[ "$f" == "$pgid" ]]; then
-            stat=${stat%% *}
-            printf '%s\n' "$stat"
+    local pgid=$1 file stat state pgrp
+    for file in /proc/[0-9]*/stat; do
+        read -r stat 2>/dev/null <"$file" || continue
+        # Fields after "(comm) ": state ppid pgrp ...
+        read -r state _ pgrp _ <<<"${stat##*) }"
+        if [[ "$pgrp" == "$pgid" && "$state" != Z ]]; then
+            printf '%s\n' "${stat%% *}"
         fi
     done
 }
@@ -242,8 +249,10 @@ postfix_start() {
     if postfix__create_dirs "$dir"; then
         : >"$dir/spool/quick-start"
     fi
+    printf '127.0.0.1\tlocalhost mx.postfix.test\n' >"$dir/hosts"
+    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$dir/resolv.conf"
     e2e_on_exit postfix_stop "$dir"
-    if ! postfix -c "$dir/etc" start >"$dir/start.out" 2>&1; then
+    if ! postfix__launch "$dir" >"$dir/start.out" 2>&1; then
         printf 'e2e: postfix start failed in %s:\n' "$dir" >&2
         cat "$dir/start.out" >&2
         tail -n 20 "$dir/maillog" >&2
@@ -254,6 +263,24 @@ postfix_start() {
         tail -n 20 "$dir/maillog" >&2
         return 1
     fi
+}
+
+# postfix__launch DIR: "postfix start" in a private mount namespace whose
+# /etc/hosts and /etc/resolv.conf are DIR/hosts and DIR/resolv.conf, so that
+# no lookup (e.g. the reverse lookup of an XCLIENT address) leaves loopback.
+# The master and all its children stay in that namespace.
+# POSTFIX_UNSHARE=0 starts it in the caller's namespace instead.
+postfix__launch() {
+    local dir=$1
+    if [[ "${POSTFIX_UNSHARE:-1}" == 0 ]]; then
+        postfix -c "$dir/etc" start
+        return
+    fi
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    unshare -m sh -c '
+        mount --bind "$1/hosts" /etc/hosts &&
+        mount --bind "$1/resolv.conf" /etc/resolv.conf &&
+        exec postfix -c "$1/etc" start' sh "$dir"
 }
 
 # postfix__probe PORT: reads the 220 banner and quits.  A listening master
@@ -271,24 +298,25 @@ postfix__probe() {
 }
 
 postfix_stop() {
-    local dir=$1 pid i
+    local dir=$1 pid
     pid=$(postfix__master_pid "$dir") || return 0
-    if kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null
-        # The master stops its children when it gets SIGTERM; wait for the
-        # whole process group.
-        for ((i = 0; i < 200; i++)); do
-            postfix__group_gone "$pid" && break
-            sleep 0.05
-        done
-        if ! postfix__group_gone "$pid"; then
-            printf 'e2e: postfix in %s did not stop, killing group %s\n' "$dir" "$pid" >&2
-            kill -KILL -- "-$pid" 2>/dev/null
-            e2e_wait_for 5 postfix__group_gone "$pid"
-        fi
+    # On SIGTERM the master stops its children; wait for the whole group
+    # (also when the master is already gone but children linger).
+    kill -TERM "$pid" 2>/dev/null
+    if ! e2e_wait_for 10 postfix__group_gone "$pid"; then
+        printf 'e2e: postfix in %s did not stop, killing group %s\n' "$dir" "$pid" >&2
+        kill -KILL -- "-$pid" 2>/dev/null
+        e2e_wait_for 5 postfix__group_gone "$pid"
     fi
     rm -f "$dir/spool/pid/master.pid"
     return 0
+}
+
+# postfix_running DIR: true while any process of the instance exists.
+postfix_running() {
+    local pid
+    pid=$(postfix__master_pid "$1") || return 1
+    ! postfix__group_gone "$pid"
 }
 
 postfix_reload() {

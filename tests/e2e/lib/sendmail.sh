@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 #
 # sendmail.sh - private Sendmail instances on 127.0.0.1 for end-to-end tests.
 #
@@ -34,6 +34,7 @@
 #       mounted (else it sleeps 60 s looking for a qualified host name).
 #       Registers sendmail_stop DIR with e2e_on_exit.  Main shell only.
 #   sendmail_stop DIR       stops every process of the instance (idempotent)
+#   sendmail_running DIR    true while any process of the instance exists
 #   sendmail_mbox DIR       prints the mbox path
 #   sendmail_count DIR      prints how many messages the mbox holds
 #   sendmail_wait_delivery DIR COUNT [SECS=20]
@@ -49,7 +50,7 @@
 # have: inspect SMTP replies, the mbox, or use SENDMAIL_TRACE / SENDMAIL_DEBUG.
 
 if [[ -z "${E2E_COMMON_LOADED:-}" ]]; then
-    # shellcheck source=tests/e2e/lib/common.sh
+    # shellcheck source=common.sh
     . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 fi
 
@@ -72,11 +73,23 @@ sendmail__have_debs() {
 }
 
 sendmail_setup() {
-    local deb missing
+    local lockfd rc=0
     if [[ -x "$SENDMAIL_BIN" && -f "$SENDMAIL_ROOT/.unpacked" ]]; then
         return 0
     fi
     mkdir -p "$SENDMAIL_CACHE_DIR" || return 1
+    # Concurrent first runs: one downloads and unpacks, the others wait.
+    exec {lockfd}>"$SENDMAIL_CACHE_DIR/.lock" || return 1
+    flock "$lockfd" || { exec {lockfd}>&-; return 1; }
+    if [[ ! -x "$SENDMAIL_BIN" || ! -f "$SENDMAIL_ROOT/.unpacked" ]]; then
+        sendmail__setup_locked || rc=$?
+    fi
+    exec {lockfd}>&-
+    return "$rc"
+}
+
+sendmail__setup_locked() {
+    local deb missing
     if ! sendmail__have_debs; then
         # The sandbox user _apt cannot write here: download as root.
         if ! (cd "$SENDMAIL_CACHE_DIR" && apt-get -q -o APT::Sandbox::User=root download "${SENDMAIL_PACKAGES[@]}") >"$SENDMAIL_CACHE_DIR/download.log" 2>&1; then
@@ -166,7 +179,7 @@ divert(0)dnl
 VERSIONID(\`mailsift e2e')dnl
 OSTYPE(\`linux')dnl
 define(\`confDOMAIN_NAME', \`$SENDMAIL_HOSTNAME')dnl
-define(\`confSMTP_LOGIN_MSG', \`\$j ESMTP Sendmail')dnl
+define(\`confSMTP_LOGIN_MSG', \`\$j Sendmail')dnl
 define(\`QUEUE_DIR', \`$dir/queue')dnl
 define(\`confPID_FILE', \`$dir/sendmail.pid')dnl
 define(\`ALIAS_FILE', \`')dnl
@@ -209,7 +222,7 @@ MAILER(\`local')dnl
 LOCAL_CONFIG
 C{E2EDomains}example.test example.org
 MAILER_DEFINITIONS
-Mmbox,	P=$dir/deliver, F=lsDFMPhnu, S=EnvFromL, R=EnvToL, U=65534:65534,
+Mmbox,	P=$dir/deliver, F=lsDFMPhnu, U=65534:65534,
 	T=DNS/RFC822/X-Unix, A=deliver \$g \$u@\$h
 LOCAL_RULE_0
 R\$+ < @ \$={E2EDomains} . >	\$#mbox \$@ \$2 \$: \$1
@@ -219,18 +232,20 @@ EOF
     } >"$dir/sendmail.mc"
 }
 
-# Pids of all processes in the mount namespace of PID (the instance's
-# daemon, its SMTP children and delivery processes, which may setsid).
+# Pids of all processes in mount namespace NS ("mnt:[N]"): the instance's
+# daemon, its SMTP children and delivery processes (which call setsid, so a
+# process group would miss them).  Zombies waiting for pid 1 do not count.
 sendmail__ns_pids() {
-    local ns=$1 f p
-    for f in /proc/[0-9]*/ns/mnt; do
-        p=${f#/proc/}
+    local ns=$1 link p stat state
+    # One find for all links; the brackets of "mnt:[N]" are escaped for -lname.
+    while IFS= read -r link; do
+        p=${link#/proc/}
         p=${p%%/*}
-        [[ "$(readlink "$f" 2>/dev/null)" == "$ns" ]] || continue
-        # Zombies waiting for pid 1 do not count.
-        [[ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" == Z ]] && continue
+        read -r stat 2>/dev/null <"/proc/$p/stat" || continue
+        read -r state _ <<<"${stat##*) }"
+        [[ "$state" == Z ]] && continue
         printf '%s\n' "$p"
-    done
+    done < <(find /proc/[0-9]*/ns/mnt -maxdepth 0 -lname "${ns//[/\\[}" 2>/dev/null)
 }
 
 sendmail__ns_gone() { [[ -z "$(sendmail__ns_pids "$1")" ]]; }
@@ -255,7 +270,7 @@ sendmail_start() {
     sendmail__write_mc "$dir" "$port" "$spec" "$@"
     if ! m4 -I "$SENDMAIL_CF_DIR" -D "_CF_DIR_=$SENDMAIL_CF_DIR/" \
         "$SENDMAIL_CF_DIR/m4/cf.m4" "$dir/sendmail.mc" >"$dir/sendmail.cf" 2>"$dir/m4.err" ||
-        [[ -s "$dir/m4.err" ]]; then
+        grep -q 'ERROR' "$dir/m4.err"; then
         printf 'e2e: building sendmail.cf failed:\n' >&2
         cat "$dir/m4.err" >&2
         return 1
@@ -270,7 +285,9 @@ sendmail_start() {
     e2e_on_exit sendmail_stop "$dir"
     # A new mount + UTS namespace: dotted host name, private hosts and
     # resolv.conf.  The namespace also identifies every process to stop.
-    LD_LIBRARY_PATH=$(sendmail__libpath) setsid unshare -m --uts sh -c '
+    # unshare without --fork and "exec" keep one pid: $! is the daemon.
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    LD_LIBRARY_PATH=$(sendmail__libpath) unshare -m --uts sh -c '
         dir=$1; host=$2; shift 2
         hostname "$host" &&
         mount --bind "$dir/hosts" /etc/hosts &&
@@ -283,19 +300,44 @@ sendmail_start() {
         cat "$dir/sendmail.out" >&2
         return 1
     fi
-    readlink "/proc/$!/ns/mnt" >"$dir/mntns" 2>/dev/null
+    sendmail__ns_of "$dir" >"$dir/mntns"
+    if [[ ! -s "$dir/mntns" ]]; then
+        printf 'e2e: cannot find the mount namespace of sendmail in %s\n' "$dir" >&2
+        return 1
+    fi
+}
+
+# sendmail__ns_of DIR: mount namespace of the running daemon (launcher pid,
+# else the pid file), only if it differs from ours.
+sendmail__ns_of() {
+    local dir=$1 pid ns
+    for pid in "$(cat "$dir/launcher.pid" 2>/dev/null)" "$(head -n 1 "$dir/sendmail.pid" 2>/dev/null)"; do
+        [[ "$pid" =~ ^[0-9]+$ ]] || continue
+        ns=$(readlink "/proc/$pid/ns/mnt" 2>/dev/null) || continue
+        [[ "$ns" != "$(readlink /proc/self/ns/mnt)" ]] || continue
+        printf '%s\n' "$ns"
+        return 0
+    done
+    return 1
+}
+
+# sendmail_running DIR: true while any process of the instance exists.
+sendmail_running() {
+    local ns
+    ns=$(cat "$1/mntns" 2>/dev/null) || return 1
+    [[ -n "$ns" ]] && ! sendmail__ns_gone "$ns"
 }
 
 sendmail_stop() {
     local dir=$1 pid ns i p
     [[ -f "$dir/launcher.pid" ]] || return 0
     read -r pid <"$dir/launcher.pid"
-    ns=$(cat "$dir/mntns" 2>/dev/null || readlink "/proc/$pid/ns/mnt" 2>/dev/null || true)
+    ns=$(cat "$dir/mntns" 2>/dev/null || sendmail__ns_of "$dir" || true)
     # The launcher execs sendmail -bD, so it is the daemon itself.
     if kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null
     fi
-    if [[ -n "$ns" && "$ns" != "$(readlink /proc/self/ns/mnt)" ]]; then
+    if [[ -n "$ns" ]]; then
         for ((i = 0; i < 100; i++)); do
             sendmail__ns_gone "$ns" && break
             if ((i == 40)); then
@@ -307,6 +349,10 @@ sendmail_stop() {
             printf 'e2e: sendmail in %s did not stop, killing\n' "$dir" >&2
             for p in $(sendmail__ns_pids "$ns"); do kill -KILL "$p" 2>/dev/null; done
         fi
+    fi
+    if kill -0 "$pid" 2>/dev/null; then
+        # Namespace unknown and the daemon ignored SIGTERM.
+        e2e_kill_pid "$pid" 5
     fi
     wait "$pid" 2>/dev/null
     rm -f "$dir/launcher.pid"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
 #
 # swaks.sh - drive an SMTP server with swaks and read its replies.
 #
@@ -17,7 +17,12 @@
 #         --quit-after STAGE   CONNECT, FIRST-HELO, HELO, MAIL, RCPT, ...
 #         --helo NAME          default: client.example.net
 #         --header "H: v"      --body TEXT, --pipeline, --xclient-addr IP, ...
-#       Timeout per reply: $E2E_SMTP_TIMEOUT (default 30s).
+#       Timeout per reply: $E2E_SMTP_TIMEOUT (default 30s).  ~/.swaksrc and
+#       SWAKS_OPT_* environment variables are ignored.  swaks exit codes seen
+#       most: 0 ok, 2 cannot connect, 6 connection closed, 21 banner,
+#       22 HELO, 23 MAIL, 24 no RCPT accepted, 25 DATA, 26 after the data.
+#       Postfix (not Sendmail) accepts XCLIENT from 127.0.0.0/8, so
+#       "--xclient-addr 192.0.2.1" fakes the client address for the milter.
 #
 #   e2e_reply_to TRANSCRIPT CMD
 #       Prints the server's reply to the first client line starting with CMD,
@@ -39,7 +44,7 @@
 #   e2e_smtp_rc T               swaks's exit code recorded in the transcript
 
 if [[ -z "${E2E_COMMON_LOADED:-}" ]]; then
-    # shellcheck source=tests/e2e/lib/common.sh
+    # shellcheck source=common.sh
     . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 fi
 
@@ -73,9 +78,15 @@ e2e_smtp() {
                 ;;
         esac
     done
+    # Hermetic: no ~/.swaksrc (bare --config) and no SWAKS_OPT_* variables.
+    local -a unset_env=()
+    local v
+    for v in $(compgen -e); do
+        [[ "$v" == SWAKS_* ]] && unset_env+=(-u "$v")
+    done
     # Later options win in swaks, so the caller's --helo/--timeout override.
-    swaks --server "127.0.0.1:$port" --helo client.example.net \
-        --timeout "${E2E_SMTP_TIMEOUT:-30}" \
+    env "${unset_env[@]}" swaks --config --server "127.0.0.1:$port" \
+        --helo client.example.net --timeout "${E2E_SMTP_TIMEOUT:-30}" \
         --from "$from" --to "$to" "${args[@]}" 2>&1 || rc=$?
     printf '=== e2e_smtp: swaks exit %s\n' "$rc"
     return 0
