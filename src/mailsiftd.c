@@ -145,8 +145,7 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &o) < 0)
 		return 2;
 	/* the daemon runs in /: relative paths must not change meaning */
-	if (absolute_path(&o.config_path, config_abs) < 0 ||
-	    (o.pidfile != NULL && absolute_path(&o.pidfile, pidfile_abs) < 0)) {
+	if (absolute_path(&o.config_path, config_abs) < 0) {
 		fprintf(stderr, "mailsiftd: path too long\n");
 		return 2;
 	}
@@ -172,6 +171,10 @@ int main(int argc, char **argv)
 	/* copies: a reload in the worker frees the snapshot they came from */
 	char *socket = strdup(o.socket != NULL ? o.socket : cfg->socket);
 	const char *pf = o.pidfile != NULL ? o.pidfile : cfg->pidfile;
+	if (pf != NULL && absolute_path(&pf, pidfile_abs) < 0) {
+		fprintf(stderr, "mailsiftd: pid file path too long\n");
+		return 2;
+	}
 	char *pidfile = pf != NULL ? strdup(pf) : NULL;
 
 	if (socket == NULL || (pf != NULL && pidfile == NULL)) {
