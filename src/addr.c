@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "mailsift/addr.h"
+#include "mailsift/utf8.h"
 
 static const char *const addr_errors[] = {
 	[ADDR_OK] = "valid",
@@ -55,38 +56,6 @@ static int is_atext(unsigned char c)
 	return is_alpha(c) || is_digit(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
-/* Length of the well-formed UTF-8 sequence (>= 0x80 lead) at s, 0 if bad. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned long cp;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Checks octets that no part of a mailbox may hold, and the encoding of
  * non-ASCII octets. */
 static enum addr_status scan_octets(const unsigned char *s, size_t len, unsigned flags, int *utf8)
@@ -101,7 +70,7 @@ static enum addr_status scan_octets(const unsigned char *s, size_t len, unsigned
 			i++;
 			continue;
 		}
-		size_t n = utf8_seq(s + i, len - i);
+		size_t n = utf8_seq_len(s + i, len - i);
 		if (n == 0)
 			return ADDR_E_UTF8;
 		if (!(flags & ADDR_UTF8))
@@ -186,7 +155,7 @@ static size_t to_code_points(const unsigned char *s, size_t len, unsigned long *
 	size_t n = 0;
 
 	for (size_t i = 0; i < len && n < max;) {
-		size_t k = s[i] < 0x80 ? 1 : utf8_seq(s + i, len - i);
+		size_t k = s[i] < 0x80 ? 1 : utf8_seq_len(s + i, len - i);
 		unsigned long c = k == 1 ? s[i] : s[i] & (0xff >> (k + 1));
 
 		for (size_t j = 1; j < k; j++)

@@ -115,6 +115,17 @@ int cidr_list_add(struct cidr_list *list, const char *spec, const char **error_r
 		*error_r = "invalid prefix length in network";
 		return -1;
 	}
+	/* clients are folded to IPv4: fold ::ffff:a.b.c.d/n the same way */
+	int v6 = c.family == AF_INET6;
+	unmap_v4(c.net, &c.family);
+	if (v6 && c.family == AF_INET) {
+		if (c.bits < 96) {
+			*error_r = "IPv4-mapped network needs a prefix of at least 96 bits";
+			return -1;
+		}
+		c.bits -= 96;
+		max = 32;
+	}
 	/* host bits set beyond the prefix are almost always a typo */
 	unsigned char masked[16];
 	memcpy(masked, c.net, sizeof(masked));

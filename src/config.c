@@ -308,6 +308,21 @@ static int set_status_header(struct config *cfg, void *field, const char *value,
 	return set_optional_string(cfg, field, value, why);
 }
 
+static int set_authserv_id(struct config *cfg, void *field, const char *value, const char **why)
+{
+	if (strlen(value) > CONFIG_AUTHSERV_MAX) {
+		*why = "longer than 255 characters";
+		return -1;
+	}
+	for (const char *p = value; *p; p++) {
+		if (*p <= 32 || *p >= 127 || *p == ';' || *p == '(' || *p == ')' || *p == '"') {
+			*why = "expected a host name such as mx.example.com";
+			return -1;
+		}
+	}
+	return set_string(cfg, field, value, why);
+}
+
 struct key_def {
 	const char *name;
 	value_fn set;
@@ -332,7 +347,7 @@ static const struct key_def keys[] = {
 	KEY("exempt_recipients", set_strset, exempt_recipients),
 	KEY("skip_sender_checks", set_skip, skip_sender_checks),
 	KEY("max_recipients", set_count, max_recipients),
-	KEY("authserv_id", set_string, authserv_id),
+	KEY("authserv_id", set_authserv_id, authserv_id),
 	KEY("status_header", set_status_header, status_header),
 	KEY("dry_run", set_bool, dry_run),
 };
@@ -385,9 +400,13 @@ static int set_symbol_key(struct config *cfg, struct parse_state *ps, const char
 			sc->action = (enum action)a;
 		ps->action_line[sym] = ps->line;
 	} else if (kind[0] == 'r') {
-		if (reply_parse(value, &sc->reply, &why) < 0 ||
-		    policy_template_valid(sc->reply.text, &why) < 0)
+		struct reply reply;
+
+		/* a refused reply leaves the default in place, for clear later checks */
+		if (reply_parse(value, &reply, &why) < 0 || policy_template_valid(reply.text, &why) < 0)
 			perr(ps, "bad value for '%s': %s", key, why);
+		else
+			sc->reply = reply;
 		ps->reply_line[sym] = ps->line;
 	} else {
 		char *end;
@@ -458,26 +477,45 @@ static void parse_line(struct config *cfg, struct parse_state *ps, char *line)
 	set_key(cfg, ps, p, value);
 }
 
+/* Reads one line of at most cap - 1 bytes (NULs included, line ending
+ * removed); a longer line is consumed whole and flagged. -1 at end of file. */
+static int read_line(FILE *fp, char *buf, size_t cap, size_t *len, int *too_long)
+{
+	int c;
+
+	*len = 0;
+	*too_long = 0;
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (*len + 1 < cap)
+			buf[(*len)++] = (char)c;
+		else
+			*too_long = 1;
+	}
+	if (c == EOF && *len == 0 && !*too_long)
+		return -1;
+	if (*len > 0 && buf[*len - 1] == '\r')
+		(*len)--;
+	buf[*len] = '\0';
+	return 0;
+}
+
 static void parse_stream(struct config *cfg, struct parse_state *ps, FILE *fp)
 {
 	char line[CONFIG_LINE_MAX + 2];
+	size_t len;
+	int too_long;
 
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		size_t len = strlen(line);
-
+	while (read_line(fp, line, sizeof(line), &len, &too_long) == 0) {
 		ps->line++;
 		if (ps->line > CONFIG_LINES_MAX) {
 			perr(ps, "file too long");
-			return;
+			break;
 		}
-		if (len > CONFIG_LINE_MAX && line[len - 1] != '\n') {
-			int c;
+		if (too_long || len > CONFIG_LINE_MAX) {
 			perr(ps, "line longer than %d characters", CONFIG_LINE_MAX);
-			while ((c = fgetc(fp)) != EOF && c != '\n')
-				;
 			continue;
 		}
-		if (memchr(line, '\0', len) != NULL || strlen(line) != len) {
+		if (memchr(line, '\0', len) != NULL) {
 			perr(ps, "NUL byte in line");
 			continue;
 		}
@@ -505,7 +543,7 @@ static int set_defaults(struct config *cfg)
 	cfg->skip_sender_checks = SKIP_AUTHENTICATED | SKIP_TRUSTED;
 	cfg->max_recipients = 1000;
 	memcpy(cfg->recipient_delimiter, "+", 2);
-	if (gethostname(host, sizeof(host)) != 0)
+	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
 		memcpy(host, "localhost", sizeof("localhost"));
 	host[sizeof(host) - 1] = '\0';
 	cfg->authserv_id = strdup(host);

@@ -1,29 +1,15 @@
 /* JSON string escaping. */
 #include "config.h"
 
+#include <string.h>
+
 #include "mailsift/json.h"
-
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
+#include "mailsift/utf8.h"
 
 void json_string(struct strbuf *sb, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str != NULL ? str : "");
+	const unsigned char *end = s + strlen((const char *)s);
 
 	sb_putc(sb, '"');
 	while (*s) {
@@ -35,7 +21,7 @@ void json_string(struct strbuf *sb, const char *str)
 		} else if (*s < 0x80) {
 			sb_putc(sb, (char)*s++);
 		} else {
-			size_t n = utf8_len(s);
+			size_t n = utf8_seq_len(s, (size_t)(end - s));
 
 			if (n == 0) {
 				sb_puts(sb, "\\ufffd");

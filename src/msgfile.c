@@ -13,16 +13,21 @@ static int read_all(FILE *fp, struct msgfile *mf, const char **error_r)
 	struct strbuf sb;
 	char buf[65536];
 	size_t n;
+	int cr = 0; /* a CR waiting to see whether an LF follows */
 
 	sb_init(&sb, MSGFILE_MAX_BYTES);
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && !sb.failed) {
 		/* CRLF -> LF, as the MTA does before handing headers over */
-		for (size_t i = 0; i < n; i++)
-			if (buf[i] != '\r' || (i + 1 < n && buf[i + 1] != '\n'))
+		for (size_t i = 0; i < n; i++) {
+			if (cr && buf[i] != '\n')
+				sb_putc(&sb, '\r');
+			cr = buf[i] == '\r';
+			if (!cr)
 				sb_putc(&sb, buf[i]);
-		if (sb.failed)
-			break;
+		}
 	}
+	if (cr)
+		sb_putc(&sb, '\r');
 	if (ferror(fp) || sb.failed) {
 		*error_r = sb.failed ? "message larger than 64 MiB" : "read error";
 		sb_free(&sb);
@@ -141,50 +146,92 @@ const char *msgfile_header(const struct msgfile *mf, const char *name)
 	return NULL;
 }
 
-/* One element of an address list: the part in <>, else the bare token
- * without comments. */
-static void emit_address(const char *s, size_t len, void (*fn)(void *, const char *), void *ctx)
-{
-	char buf[1024];
-	const char *lt = memchr(s, '<', len), *gt;
-	size_t j = 0;
+/* Splitting an RFC 5322 address list: commas, groups ("name: a, b;"),
+ * comments and quoted strings with backslash escapes. Each element's
+ * address is the part in angle brackets, else its bare text. */
+#define ADDRLIST_ITEM_MAX 1024
 
-	if (lt != NULL && (gt = memchr(lt, '>', len - (size_t)(lt - s))) != NULL) {
-		s = lt + 1;
-		len = (size_t)(gt - s);
+struct addr_scan {
+	char bare[ADDRLIST_ITEM_MAX]; /* text outside comments and brackets */
+	char angle[ADDRLIST_ITEM_MAX]; /* text inside <...> */
+	size_t nbare, nangle;
+	int quoted, comment, in_angle, had_angle, overflow;
+};
+
+static void scan_put(struct addr_scan *sc, char c)
+{
+	char *buf = sc->in_angle ? sc->angle : sc->bare;
+	size_t *n = sc->in_angle ? &sc->nangle : &sc->nbare;
+
+	if (*n + 1 < ADDRLIST_ITEM_MAX)
+		buf[(*n)++] = c;
+	else
+		sc->overflow = 1;
+}
+
+static void scan_emit(struct addr_scan *sc, void (*fn)(void *, const char *), void *ctx)
+{
+	char out[ADDRLIST_ITEM_MAX + 2];
+	const char *a = sc->had_angle ? sc->angle : sc->bare;
+	size_t n = sc->had_angle ? sc->nangle : sc->nbare;
+
+	if (n > 0 && !sc->overflow) {
+		out[0] = '<';
+		memcpy(out + 1, a, n);
+		out[n + 1] = '>';
+		out[n + 2] = '\0';
+		fn(ctx, out);
 	}
-	buf[j++] = '<';
-	for (size_t i = 0, depth = 0; i < len && j + 2 < sizeof(buf); i++) {
-		if (s[i] == '(')
-			depth++;
-		else if (s[i] == ')' && depth > 0)
-			depth--;
-		else if (depth == 0 && s[i] != ' ' && s[i] != '\t' && s[i] != '\n')
-			buf[j++] = s[i];
+	memset(sc, 0, sizeof(*sc));
+}
+
+/* One character outside quotes and comments. */
+static void scan_plain(struct addr_scan *sc, char c, void (*fn)(void *, const char *), void *ctx)
+{
+	if (c == '<' && !sc->in_angle) {
+		sc->in_angle = sc->had_angle = 1;
+		sc->nangle = 0;
+	} else if (c == '>' && sc->in_angle) {
+		sc->in_angle = 0;
+	} else if (sc->in_angle) {
+		if (c != ' ' && c != '\t' && c != '\n')
+			scan_put(sc, c);
+	} else if (c == ',' || c == ';') {
+		scan_emit(sc, fn, ctx);
+	} else if (c == ':') {
+		sc->nbare = 0; /* what came before was a group's name */
+	} else if (c != ' ' && c != '\t' && c != '\n') {
+		scan_put(sc, c);
 	}
-	buf[j++] = '>';
-	buf[j] = '\0';
-	if (j > 2)
-		fn(ctx, buf);
 }
 
 void msgfile_each_address(const char *value, void (*fn)(void *ctx, const char *addr), void *ctx)
 {
-	const char *start = value;
-	int quoted = 0, angle = 0;
+	struct addr_scan sc;
 
-	for (const char *p = value;; p++) {
-		if (*p == '\0' || (*p == ',' && !quoted && !angle)) {
-			emit_address(start, (size_t)(p - start), fn, ctx);
-			if (*p == '\0')
-				return;
-			start = p + 1;
+	memset(&sc, 0, sizeof(sc));
+	for (const char *p = value; *p != '\0'; p++) {
+		if (sc.comment > 0) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '(')
+				sc.comment++;
+			else if (*p == ')')
+				sc.comment--;
+		} else if (sc.quoted) {
+			if (*p == '\\' && p[1] != '\0')
+				scan_put(&sc, *p++);
+			if (*p == '"')
+				sc.quoted = 0;
+			scan_put(&sc, *p);
 		} else if (*p == '"') {
-			quoted = !quoted;
-		} else if (*p == '<' && !quoted) {
-			angle = 1;
-		} else if (*p == '>' && !quoted) {
-			angle = 0;
+			sc.quoted = 1;
+			scan_put(&sc, *p);
+		} else if (*p == '(') {
+			sc.comment = 1;
+		} else {
+			scan_plain(&sc, *p, fn, ctx);
 		}
 	}
+	scan_emit(&sc, fn, ctx);
 }

@@ -96,7 +96,14 @@ void pipeline_run(struct conn *conn, const struct event *ev, struct decision *ou
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
 		if (checks[i]->hooks[ev->stage] != NULL)
 			checks[i]->hooks[ev->stage](&ctx, ev);
-	if (ev->stage == STAGE_RCPT)
+	if (ev->stage == STAGE_RCPT && conn->msg->results_dropped > 0) {
+		/* a result that could not be kept might have refused this one */
+		struct rcpt *r = &conn->msg->rcpts[ctx.rcpt];
+		internal_tempfail(conn, out);
+		r->verdict = out->verdict;
+		r->reply = out->reply;
+		r->symbol = out->symbol;
+	} else if (ev->stage == STAGE_RCPT)
 		policy_rcpt(conn, conn->msg, ctx.rcpt, out);
 	else if (ev->stage == STAGE_EOM)
 		policy_eom(conn, conn->msg, out);

@@ -72,32 +72,43 @@ static void expand_value(const char *name, size_t n, const struct conn *conn,
 		sanitize(val, EXPAND_VALUE_MAX, res->detail);
 }
 
+/* Appends what fits of src (n bytes) to out; 0 once out is full. */
+static int put_some(char *out, size_t outlen, size_t *len, const char *src, size_t n)
+{
+	size_t room = outlen - 1 - *len;
+	size_t take = n < room ? n : room;
+
+	memcpy(out + *len, src, take);
+	*len += take;
+	out[*len] = '\0';
+	return take == n;
+}
+
 void policy_expand(const char *tmpl, const struct conn *conn, const struct msg *msg, int rcpt,
 		   const struct result *res, char *out, size_t outlen)
 {
-	struct strbuf sb;
 	char val[EXPAND_VALUE_MAX];
+	size_t len = 0;
+	int room = 1;
 
-	sb_init(&sb, outlen > 0 ? outlen - 1 : 0);
-	for (const char *p = tmpl; *p;) {
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	/* a reply cut short beats no reply */
+	for (const char *p = tmpl; *p && room;) {
 		const char *end;
 
 		if (p[0] == '%' && p[1] == '%') {
-			sb_putc(&sb, '%');
+			room = put_some(out, outlen, &len, "%", 1);
 			p += 2;
 		} else if (p[0] == '%' && p[1] == '{' && (end = strchr(p, '}')) != NULL) {
 			expand_value(p + 2, (size_t)(end - p - 2), conn, msg, rcpt, res, val);
-			sb_puts(&sb, val);
+			room = put_some(out, outlen, &len, val, strlen(val));
 			p = end + 1;
 		} else {
-			sb_putc(&sb, *p++);
+			room = put_some(out, outlen, &len, p++, 1);
 		}
-		if (sb.failed)
-			break;
 	}
-	/* a reply cut short beats no reply */
-	snprintf(out, outlen, "%s", sb.s != NULL ? sb.s : "");
-	sb_free(&sb);
 }
 
 static void note_shadow(struct msg *msg, enum action action, const struct result *res)
@@ -210,27 +221,73 @@ static double total_score(const struct config *cfg, const struct msg *msg)
 	return score;
 }
 
-static void status_header(const struct conn *conn, struct msg *msg)
+/* tests=: each symbol once, cut short with ",..." rather than dropping
+ * the header when there are too many. */
+static void status_tests(const struct config *cfg, const struct msg *msg, struct strbuf *sb,
+			 size_t room)
+{
+	size_t start = sb->len, listed = 0;
+
+	for (size_t i = 0; i < msg->nresults; i++) {
+		const struct result *r = &msg->results[i];
+		const char *name = symbol_def(r->sym)->name;
+		int seen = 0;
+
+		if (!counts_for_message(msg, r) || cfg->symbols[r->sym].action == ACTION_IGNORE)
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = msg->results[k].sym == r->sym && counts_for_message(msg, &msg->results[k]);
+		if (seen)
+			continue;
+		if (sb->len - start + strlen(name) + 5 > room) {
+			sb_puts(sb, ",...");
+			return;
+		}
+		sb_printf(sb, "%s%s", listed++ ? "," : "", name);
+	}
+	if (listed == 0)
+		sb_puts(sb, "none");
+}
+
+/* Adds our status header after removing incoming copies; -1 if the edits
+ * did not fit (a defined tempfail rather than a forged header kept). */
+static int status_header(const struct conn *conn, struct msg *msg)
 {
 	const struct config *cfg = conn->cfg;
 	struct strbuf sb;
+	int rc = 0;
 
 	if (cfg->status_header == NULL)
-		return;
+		return 0;
 	/* a forged copy from outside must not survive next to ours */
-	for (size_t i = msg->status_headers_seen; i > 0; i--)
-		msg_add_edit(msg, HDR_DELETE, cfg->status_header, NULL, (int)i);
+	for (size_t i = msg->status_headers_seen; i > 0 && rc == 0; i--)
+		rc = msg_add_edit(msg, HDR_DELETE, cfg->status_header, NULL, (int)i);
 	sb_init(&sb, STATUS_HEADER_MAX);
 	sb_printf(&sb, "%s; score=%.1f; tests=", verdict_name(msg->verdict), msg->score);
-	size_t listed = 0;
-	for (size_t i = 0; i < msg->nresults; i++)
-		if (counts_for_message(msg, &msg->results[i]) &&
-		    cfg->symbols[msg->results[i].sym].action != ACTION_IGNORE)
-			sb_printf(&sb, "%s%s", listed++ ? "," : "", symbol_def(msg->results[i].sym)->name);
-	sb_printf(&sb, "%s; host=%s", listed ? "" : "none", cfg->authserv_id);
-	if (!sb.failed)
-		msg_add_edit(msg, HDR_ADD, cfg->status_header, sb_str(&sb), 0);
+	status_tests(cfg, msg, &sb, STATUS_HEADER_MAX - 64 - CONFIG_AUTHSERV_MAX);
+	sb_printf(&sb, "; host=%s", cfg->authserv_id);
+	if (rc == 0)
+		rc = sb.failed ? -1 : msg_add_edit(msg, HDR_ADD, cfg->status_header, sb_str(&sb), 0);
 	sb_free(&sb);
+	return rc;
+}
+
+/* The message could not be checked completely: a temporary failure, never
+ * a silent accept. */
+static void internal_error(const struct conn *conn, struct msg *msg, struct decision *out,
+			   const char *why)
+{
+	struct result res = {.sym = SYM_INTERNAL_ERROR, .rcpt = -1, .stage = STAGE_EOM};
+
+	snprintf(res.detail, sizeof(res.detail), "%s", why);
+	msg_add_result(msg, SYM_INTERNAL_ERROR, -1, STAGE_EOM, why);
+	fill_decision(conn, msg, -1, &res, VERDICT_TEMPFAIL, out);
+	if (out->reply.code[0] != '4')
+		reply_soften(&out->reply, &out->reply);
+	msg->verdict = VERDICT_TEMPFAIL;
+	msg->reply = out->reply;
+	msg->verdict_symbol = out->symbol;
+	msg_clear_edits(msg);
 }
 
 void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out)
@@ -239,6 +296,12 @@ void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out)
 	enum verdict best = VERDICT_ACCEPT;
 
 	memset(out, 0, sizeof(*out));
+	if (msg->results_dropped > 0) {
+		msg->decided = 1;
+		msg->verdict_stage = STAGE_EOM;
+		internal_error(conn, msg, out, "too many results");
+		return;
+	}
 	for (size_t i = 0; i < msg->nresults; i++) {
 		const struct result *res = &msg->results[i];
 		enum verdict v;
@@ -264,6 +327,6 @@ void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out)
 	msg->reply = out->reply;
 	msg->verdict_symbol = out->symbol;
 	msg->decided = 1;
-	if (best == VERDICT_ACCEPT || best == VERDICT_QUARANTINE)
-		status_header(conn, msg);
+	if ((best == VERDICT_ACCEPT || best == VERDICT_QUARANTINE) && status_header(conn, msg) < 0)
+		internal_error(conn, msg, out, "too many header changes");
 }

@@ -53,7 +53,7 @@ static char *trim(char *s)
 
 struct strset *rcptmap_load(const char *path, struct strbuf *errors)
 {
-	char line[RCPTMAP_LINE_MAX + 2];
+	char line[RCPTMAP_LINE_MAX + 3];
 	struct strset *map;
 	unsigned lineno = 0;
 	int failed = 0;
@@ -68,8 +68,15 @@ struct strset *rcptmap_load(const char *path, struct strbuf *errors)
 		const char *why = NULL;
 		char *p;
 
+		size_t len = strlen(line);
+
 		lineno++;
-		if (strlen(line) > RCPTMAP_LINE_MAX) {
+		/* the line ending does not count against the limit */
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (len > RCPTMAP_LINE_MAX) {
 			sb_printf(errors, "%s:%u: line too long\n", path, lineno);
 			failed = 1;
 			break;

@@ -63,6 +63,15 @@ void conn_set_helo(struct conn *conn, const char *helo)
 	sanitize(conn->helo, sizeof(conn->helo), helo);
 }
 
+void msg_clear_edits(struct msg *msg)
+{
+	for (size_t i = 0; i < msg->nedits; i++) {
+		free(msg->edits[i].name);
+		free(msg->edits[i].value);
+	}
+	msg->nedits = 0;
+}
+
 static void msg_free(struct msg **msg)
 {
 	struct msg *m = *msg;
@@ -71,10 +80,8 @@ static void msg_free(struct msg **msg)
 		return;
 	for (size_t i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i].path);
-	for (size_t i = 0; i < m->nedits; i++) {
-		free(m->edits[i].name);
-		free(m->edits[i].value);
-	}
+	msg_clear_edits(m);
+	free(m->edits);
 	free(m->rcpts);
 	free(m->results);
 	free(m->sender_path);
@@ -147,8 +154,15 @@ int msg_add_edit(struct msg *msg, enum hdr_op op, const char *name, const char *
 {
 	struct hdr_edit *e;
 
-	if (msg->nedits >= MSG_MAX_EDITS)
-		return -1;
+	if (msg->nedits == msg->edits_cap) {
+		size_t ncap = msg->edits_cap ? msg->edits_cap * 2 : 4;
+		struct hdr_edit *n;
+
+		if (ncap > MSG_MAX_EDITS || (n = realloc(msg->edits, ncap * sizeof(*n))) == NULL)
+			return -1;
+		msg->edits = n;
+		msg->edits_cap = ncap;
+	}
 	e = &msg->edits[msg->nedits];
 	e->op = op;
 	e->index = index;

@@ -48,7 +48,7 @@ build() {
 unit_tests() {
 	local dir=$1
 	make -s -C "$dir" -j"$jobs" check || { show_failed_logs "$dir"; return 1; }
-	cat "$dir"/tests/unit/*.log | grep -E '^[0-9]+%: Checks:' || true
+	cat "$dir"/tests/unit/*.log | grep -E '^[a-z0-9_]+: [0-9]+ passed, [0-9]+ failed' || true
 }
 
 sanitizer_tests() {

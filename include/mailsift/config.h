@@ -10,6 +10,7 @@
 #include "mailsift/symbols.h"
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/mailsift/mailsift.conf"
+#define CONFIG_AUTHSERV_MAX 255 /* a host name: RFC 8601 authserv-id */
 
 enum skip_sender_checks {
 	SKIP_AUTHENTICATED = 1 << 0,

@@ -11,9 +11,9 @@
 #include "mailsift/symbols.h"
 #include "mailsift/verdict.h"
 
-#define MSG_MAX_RESULTS 256
+#define MSG_MAX_RESULTS 4096
 #define RESULT_DETAIL_MAX 160
-#define MSG_MAX_EDITS 64
+#define MSG_MAX_EDITS 4096
 
 struct result {
 	enum symbol_id sym;
@@ -60,8 +60,8 @@ struct msg {
 	size_t header_count;
 	size_t status_headers_seen; /* incoming copies of our status header */
 
-	struct hdr_edit edits[MSG_MAX_EDITS]; /* owned strings */
-	size_t nedits;
+	struct hdr_edit *edits; /* owned, with their strings */
+	size_t nedits, edits_cap;
 
 	int discard;
 	int quarantine;
@@ -101,6 +101,7 @@ int msg_add_rcpt(struct msg *msg, const char *path);
 int msg_add_result(struct msg *msg, enum symbol_id sym, int rcpt, enum stage stage,
 		   const char *detail);
 int msg_add_edit(struct msg *msg, enum hdr_op op, const char *name, const char *value, int index);
+void msg_clear_edits(struct msg *msg);
 
 /* Writes the one summary line of the transaction to the log. */
 void msg_log_summary(const struct conn *conn, const struct msg *msg);

@@ -1,0 +1,12 @@
+/* UTF-8 well-formedness (RFC 3629): no overlong forms, no surrogates,
+ * nothing above U+10FFFF. */
+#ifndef MAILSIFT_UTF8_H
+#define MAILSIFT_UTF8_H
+
+#include <stddef.h>
+
+/* Length of the well-formed multi-byte sequence at s (lead byte >= 0x80),
+ * or 0 if it is ill-formed or cut short by len. */
+size_t utf8_seq_len(const unsigned char *s, size_t len);
+
+#endif

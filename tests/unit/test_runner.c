@@ -1,0 +1,48 @@
+/* The runner the unit test programs share.
+ *
+ * A test case (TCase) whose name starts with "bug_" shows a bug that is not
+ * fixed yet: its tests are expected to fail, and are reported as XFAIL. Once
+ * the bug is fixed such a test passes, is reported as XPASS and fails the
+ * run, so that its tests get moved to a regular case. Every other test must
+ * pass. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int run_suite(Suite *s, const char *name);
+
+int run_suite(Suite *s, const char *name)
+{
+	SRunner *sr = srunner_create(s);
+	TestResult **res;
+	int n, passed = 0, bad = 0, xfail = 0;
+
+	srunner_run_all(sr, CK_SILENT);
+	res = srunner_results(sr);
+	n = srunner_ntests_run(sr);
+	for (int i = 0; i < n; i++) {
+		const char *tc = tr_tcname(res[i]), *file = tr_lfile(res[i]), *msg = tr_msg(res[i]);
+		int known = strncmp(tc, "bug_", 4) == 0, ok = tr_rtype(res[i]) == CK_PASS;
+		int line = tr_lno(res[i]);
+
+		if (known && ok) {
+			printf("XPASS: %s: the bug seems fixed; move its tests to a regular case\n",
+			       tc);
+			bad++;
+		} else if (known) {
+			printf("XFAIL: %s: %s:%d: %s\n", tc, file, line, msg);
+			xfail++;
+		} else if (!ok) {
+			printf("FAIL: %s: %s:%d: %s\n", tc, file, line, msg);
+			bad++;
+		} else {
+			passed++;
+		}
+	}
+	printf("%s: %d passed, %d failed, %d known bugs (expected failures)\n", name, passed, bad,
+	       xfail);
+	free(res);
+	srunner_free(sr);
+	return bad != 0;
+}
