@@ -80,22 +80,21 @@ static sfsistat cb_eom(SMFICTX *ctx)
 }
 
 static struct smfiDesc desc = {
-	"acceptall",		/* filter name */
-	SMFI_VERSION,
-	SMFIF_ADDHDRS,		/* actions */
-	cb_connect,		/* connect */
-	cb_str,			/* helo */
-	cb_argv,		/* envfrom */
-	cb_argv,		/* envrcpt */
-	cb_header,		/* header */
-	cb_ctx,			/* eoh */
-	cb_body,		/* body */
-	cb_eom,			/* eom */
-	cb_ctx,			/* abort */
-	cb_ctx,			/* close */
-	NULL,			/* unknown */
-	NULL,			/* data */
-	NULL			/* negotiate */
+    "acceptall",		 /* filter name */
+    SMFI_VERSION, SMFIF_ADDHDRS, /* actions */
+    cb_connect,			 /* connect */
+    cb_str,			 /* helo */
+    cb_argv,			 /* envfrom */
+    cb_argv,			 /* envrcpt */
+    cb_header,			 /* header */
+    cb_ctx,			 /* eoh */
+    cb_body,			 /* body */
+    cb_eom,			 /* eom */
+    cb_ctx,			 /* abort */
+    cb_ctx,			 /* close */
+    NULL,			 /* unknown */
+    NULL,			 /* data */
+    NULL			 /* negotiate */
 };
 
 /* Find the listening TCP socket libmilter opened and set TCP_NODELAY. */
@@ -112,15 +111,14 @@ static int nodelay_listener(void)
 		int on = 0, one = 1;
 		socklen_t olen = sizeof on;
 
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) < 0 ||
-		    !on)
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &olen) < 0 || !on)
 			continue;
 		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
 		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
 			continue;
 		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
-			fprintf(stderr, "acceptall: TCP_NODELAY on fd %d: %s\n",
-			    fd, strerror(errno));
+			fprintf(stderr, "acceptall: TCP_NODELAY on fd %d: %s\n", fd,
+				strerror(errno));
 			return -1;
 		}
 		fprintf(stderr, "acceptall: TCP_NODELAY set on listening fd %d\n", fd);

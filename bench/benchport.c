@@ -42,7 +42,7 @@ static int free_port(void)
 /* 1: listening, 0: not, -1: cannot tell from /proc */
 static int proc_listening(unsigned port)
 {
-	static const char *const files[2] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	static const char *const files[2] = {"/proc/net/tcp", "/proc/net/tcp6"};
 	char line[512];
 	int i, seen = 0;
 
@@ -62,7 +62,7 @@ static int proc_listening(unsigned port)
 			if ((colon = strrchr(local, ':')) == NULL ||
 			    sscanf(colon + 1, "%x", &lport) != 1)
 				continue;
-			if (lport == port && state == 0x0A) {	/* LISTEN */
+			if (lport == port && state == 0x0A) { /* LISTEN */
 				fclose(f);
 				return 1;
 			}
@@ -90,7 +90,7 @@ static int connect_probe(unsigned port)
 
 static int wait_port(unsigned port, unsigned secs)
 {
-	struct timespec pause = { 0, 50 * 1000 * 1000 };
+	struct timespec pause = {0, 50 * 1000 * 1000};
 	unsigned long tries = (unsigned long)secs * 20 + 1;
 
 	while (tries-- > 0) {

@@ -19,18 +19,17 @@
 #include <string.h>
 #include <sys/un.h>
 
-static const char *const stage_names[S_N] = { "connect", "helo", "mail",
-	"rcpt", "data", "header", "eoh", "body", "eom" };
-static const char *const verdict_names[V_N] = { "continue", "accept",
-	"reject", "tempfail", "discard", "replycode", "skip", "connfail",
-	"shutdown" };
-static const char *const mod_names[M_N] = { "addheader", "insheader",
-	"chgheader", "quarantine", "chgfrom", "addrcpt", "delrcpt",
-	"replbody", "progress" };
-static const char *const err_names[E_N] = { "none", "connect", "io",
-	"timeout", "protocol" };
+static const char *const stage_names[S_N] = {"connect", "helo", "mail", "rcpt", "data",
+					     "header",	"eoh",	"body", "eom"};
+static const char *const verdict_names[V_N] = {"continue", "accept",   "reject",
+					       "tempfail", "discard",  "replycode",
+					       "skip",	   "connfail", "shutdown"};
+static const char *const mod_names[M_N] = {"addheader",	 "insheader", "chgheader",
+					   "quarantine", "chgfrom",   "addrcpt",
+					   "delrcpt",	 "replbody",  "progress"};
+static const char *const err_names[E_N] = {"none", "connect", "io", "timeout", "protocol"};
 
-struct config cfg = { NULL, NULL, 1, 2, 1, 1000, 0, { 0 }, 0, NULL, 0 };
+struct config cfg = {NULL, NULL, 1, 2, 1, 1000, 0, {0}, 0, NULL, 0};
 
 static atomic_ulong next_msg;
 
@@ -86,8 +85,7 @@ static int parse_spec(const char *spec)
 	size_t plen;
 	int fam;
 
-	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0 ||
-	    spec[0] == '/') {
+	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0 || spec[0] == '/') {
 		struct sockaddr_un *un = (struct sockaddr_un *)&cfg.addr;
 
 		p = spec[0] == '/' ? spec : strchr(spec, ':') + 1;
@@ -109,8 +107,7 @@ static int parse_spec(const char *spec)
 	if (plen == 0 || plen >= sizeof port)
 		return -1;
 	snprintf(port, sizeof port, "%.*s", (int)plen, p);
-	snprintf(host, sizeof host, "%s", at ? at + 1 :
-	    fam == AF_INET ? "127.0.0.1" : "::1");
+	snprintf(host, sizeof host, "%s", at ? at + 1 : fam == AF_INET ? "127.0.0.1" : "::1");
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = fam;
 	hints.ai_socktype = SOCK_STREAM;
@@ -159,8 +156,7 @@ static void merge(struct stats *all, const struct stats *s)
 	}
 }
 
-static void print_counts(const char *label, const uint64_t *v, int n,
-    const char *const *names)
+static void print_counts(const char *label, const uint64_t *v, int n, const char *const *names)
 {
 	int i, any = 0;
 
@@ -202,22 +198,22 @@ static uint64_t report(struct stats *all, double secs)
 	printf("errors:          %llu (", (unsigned long long)errs);
 	for (i = 1; i < E_N; i++)
 		printf("%s%s=%llu", i > 1 ? " " : "", err_names[i],
-		    (unsigned long long)all->err[i]);
+		       (unsigned long long)all->err[i]);
 	printf(")\n");
 	printf("RESULT msgs=%llu secs=%.3f rate=%.1f p50_ms=%.2f p99_ms=%.2f "
-	    "errors=%llu\n", (unsigned long long)all->msgs, secs, rate, p50,
-	    p99, (unsigned long long)errs);
+	       "errors=%llu\n",
+	       (unsigned long long)all->msgs, secs, rate, p50, p99, (unsigned long long)errs);
 	return errs;
 }
 
 static void usage(void)
 {
 	fputs("usage: milterload -s SOCKET -d MSGDIR [-c CONCURRENCY] "
-	    "[-n MESSAGES]\n"
-	    "                  [-r RCPTS_PER_MSG] [-m MSGS_PER_CONNECTION] "
-	    "[--nodelay]\n"
-	    "  SOCKET: inet:PORT@HOST | inet6:PORT@HOST | unix:/path\n",
-	    stderr);
+	      "[-n MESSAGES]\n"
+	      "                  [-r RCPTS_PER_MSG] [-m MSGS_PER_CONNECTION] "
+	      "[--nodelay]\n"
+	      "  SOCKET: inet:PORT@HOST | inet6:PORT@HOST | unix:/path\n",
+	      stderr);
 	exit(2);
 }
 
@@ -228,16 +224,16 @@ static unsigned long num_arg(const char *s, unsigned long lo, unsigned long hi)
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi ||
-	    s[0] == '-')
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi || s[0] == '-')
 		usage();
 	return v;
 }
 
 static void parse_args(int argc, char **argv)
 {
-	static const struct option lo[] = { { "nodelay", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	static const struct option lo[] = {{"nodelay", no_argument, NULL, 'N'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "s:d:c:n:r:m:h", lo, NULL)) != -1) {
@@ -279,9 +275,9 @@ int main(int argc, char **argv)
 	cfg.msgs = msgs;
 	cfg.nmsgs = nmsgs;
 	printf("milterload: %s, %zu message files, %u connections, %lu messages, "
-	    "%u rcpt/msg, %u msg/conn, TCP_NODELAY %s\n", cfg.sock, cfg.nmsgs,
-	    cfg.conc, cfg.total, cfg.rcpts, cfg.per_conn,
-	    cfg.nodelay ? "on" : "off");
+	       "%u rcpt/msg, %u msg/conn, TCP_NODELAY %s\n",
+	       cfg.sock, cfg.nmsgs, cfg.conc, cfg.total, cfg.rcpts, cfg.per_conn,
+	       cfg.nodelay ? "on" : "off");
 	fflush(stdout);
 	st = calloc(cfg.conc, sizeof *st);
 	th = calloc(cfg.conc, sizeof *th);

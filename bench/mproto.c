@@ -24,56 +24,62 @@
 #include <unistd.h>
 
 /* Protocol values, as defined for libmilter (mfdef.h / mfapi.h). */
-#define MILTER_VERSION   6u
-#define ACT_ADDHDRS      0x001u
-#define ACT_CHGBODY      0x002u
-#define ACT_ADDRCPT      0x004u
-#define ACT_DELRCPT      0x008u
-#define ACT_CHGHDRS      0x010u
-#define ACT_CHGFROM      0x040u
-#define ACT_ADDRCPT_PAR  0x080u
-#define ACT_ALL          0x1FFu
-#define P_NOCONNECT      0x00000001u
-#define P_NOHELO         0x00000002u
-#define P_NOMAIL         0x00000004u
-#define P_NORCPT         0x00000008u
-#define P_NOBODY         0x00000010u
-#define P_NOHDRS         0x00000020u
-#define P_NOEOH          0x00000040u
-#define P_NR_HDR         0x00000080u
-#define P_NODATA         0x00000200u
-#define P_NR_CONN        0x00001000u
-#define P_NR_HELO        0x00002000u
-#define P_NR_MAIL        0x00004000u
-#define P_NR_RCPT        0x00008000u
-#define P_NR_DATA        0x00010000u
-#define P_NR_EOH         0x00040000u
-#define P_NR_BODY        0x00080000u
-#define P_HDR_LEADSPC    0x00100000u
-#define P_ALL            0x001FFFFFu	/* everything we offer */
-#define P_INTERNAL       0x70000000u
+#define MILTER_VERSION 6u
+#define ACT_ADDHDRS 0x001u
+#define ACT_CHGBODY 0x002u
+#define ACT_ADDRCPT 0x004u
+#define ACT_DELRCPT 0x008u
+#define ACT_CHGHDRS 0x010u
+#define ACT_CHGFROM 0x040u
+#define ACT_ADDRCPT_PAR 0x080u
+#define ACT_ALL 0x1FFu
+#define P_NOCONNECT 0x00000001u
+#define P_NOHELO 0x00000002u
+#define P_NOMAIL 0x00000004u
+#define P_NORCPT 0x00000008u
+#define P_NOBODY 0x00000010u
+#define P_NOHDRS 0x00000020u
+#define P_NOEOH 0x00000040u
+#define P_NR_HDR 0x00000080u
+#define P_NODATA 0x00000200u
+#define P_NR_CONN 0x00001000u
+#define P_NR_HELO 0x00002000u
+#define P_NR_MAIL 0x00004000u
+#define P_NR_RCPT 0x00008000u
+#define P_NR_DATA 0x00010000u
+#define P_NR_EOH 0x00040000u
+#define P_NR_BODY 0x00080000u
+#define P_HDR_LEADSPC 0x00100000u
+#define P_ALL 0x001FFFFFu /* everything we offer */
+#define P_INTERNAL 0x70000000u
 
-#define PKT_MAX     (5u + CHUNK_MAX)	/* length + command + data */
-#define RX_MAX      (4u * 1024 * 1024)	/* largest reply packet accepted */
-#define OUTBUF      4096u		/* stream buffer, like an MTA's */
-#define INBUF       8192u
-#define IO_TIMEOUT  30			/* seconds, per read or write */
-#define NSYM        7			/* macro stages in SMFIR_SETSYMLIST */
-#define REPLY_LOOP  100000		/* bound on packets for one event */
+#define PKT_MAX (5u + CHUNK_MAX)  /* length + command + data */
+#define RX_MAX (4u * 1024 * 1024) /* largest reply packet accepted */
+#define OUTBUF 4096u		  /* stream buffer, like an MTA's */
+#define INBUF 8192u
+#define IO_TIMEOUT 30	  /* seconds, per read or write */
+#define NSYM 7		  /* macro stages in SMFIR_SETSYMLIST */
+#define REPLY_LOOP 100000 /* bound on packets for one event */
 
 /* macro stage numbers of SMFIR_SETSYMLIST */
-enum symstage { SY_CONNECT, SY_HELO, SY_MAIL, SY_RCPT, SY_DATA, SY_EOM,
-	SY_EOH };
+enum symstage { SY_CONNECT, SY_HELO, SY_MAIL, SY_RCPT, SY_DATA, SY_EOM, SY_EOH };
 
-struct kv { const char *k; const char *v; };
-struct pkt { size_t len; int overflow; unsigned char buf[PKT_MAX]; };
+struct kv {
+	const char *k;
+	const char *v;
+};
+struct pkt {
+	size_t len;
+	int overflow;
+	unsigned char buf[PKT_MAX];
+};
 
 struct conn {
 	int fd, err;
 	uint32_t version, acts, pflags;
 	char *syms[NSYM];
-	unsigned long seq;		/* connection number */
-	unsigned nmsg;			/* messages on this connection */
+	unsigned long seq; /* connection number */
+	unsigned nmsg;	   /* messages on this connection */
 	size_t outlen, inpos, inlen, rxcap, rxlen;
 	unsigned char *rx;
 	int rxcmd;
@@ -82,7 +88,10 @@ struct conn {
 	unsigned char out[OUTBUF], in[INBUF];
 };
 
-struct cur { const unsigned char *p; size_t left; };
+struct cur {
+	const unsigned char *p;
+	size_t left;
+};
 
 static atomic_ulong next_conn;
 static atomic_uint logged;
@@ -121,17 +130,14 @@ static void put_be32(unsigned char *p, uint32_t v)
 
 static uint32_t get_be32(const unsigned char *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
 /* ---- output: packets are buffered, written before each read ---- */
 
-static int send_all(struct conn *c, const void *a, size_t alen,
-    const void *b, size_t blen)
+static int send_all(struct conn *c, const void *a, size_t alen, const void *b, size_t blen)
 {
-	struct iovec iov[2] = { { (void *)(uintptr_t)a, alen },
-		{ (void *)(uintptr_t)b, blen } };
+	struct iovec iov[2] = {{(void *)(uintptr_t)a, alen}, {(void *)(uintptr_t)b, blen}};
 	size_t i = (alen == 0) ? 1 : 0;
 
 	while (i < 2 && iov[i].iov_len > 0) {
@@ -150,7 +156,7 @@ static int send_all(struct conn *c, const void *a, size_t alen,
 			return fail(c, E_IO, "write", errno);
 		for (; i < 2 && (size_t)w >= iov[i].iov_len; i++)
 			w -= (ssize_t)iov[i].iov_len;
-		if (i < 2) {		/* partial write */
+		if (i < 2) { /* partial write */
 			iov[i].iov_base = (char *)iov[i].iov_base + w;
 			iov[i].iov_len -= (size_t)w;
 		}
@@ -299,16 +305,17 @@ static int cur_str(struct cur *k, const char **s)
 
 /* ---- replies ---- */
 
-struct modspec { int cmd; uint32_t act; int nlong, smin, smax; enum mod m; };
+struct modspec {
+	int cmd;
+	uint32_t act;
+	int nlong, smin, smax;
+	enum mod m;
+};
 static const struct modspec modspecs[] = {
-	{ 'h', ACT_ADDHDRS, 0, 2, 2, M_ADDHDR },
-	{ 'i', ACT_ADDHDRS, 1, 2, 2, M_INSHDR },
-	{ 'm', ACT_CHGHDRS, 1, 2, 2, M_CHGHDR },
-	{ 'e', ACT_CHGFROM, 0, 1, 2, M_CHGFROM },
-	{ '+', ACT_ADDRCPT, 0, 1, 1, M_ADDRCPT },
-	{ '2', ACT_ADDRCPT_PAR, 0, 1, 2, M_ADDRCPT },
-	{ '-', ACT_DELRCPT, 0, 1, 1, M_DELRCPT },
-	{ 'b', ACT_CHGBODY, 0, 0, 0, M_REPLBODY },
+    {'h', ACT_ADDHDRS, 0, 2, 2, M_ADDHDR},  {'i', ACT_ADDHDRS, 1, 2, 2, M_INSHDR},
+    {'m', ACT_CHGHDRS, 1, 2, 2, M_CHGHDR},  {'e', ACT_CHGFROM, 0, 1, 2, M_CHGFROM},
+    {'+', ACT_ADDRCPT, 0, 1, 1, M_ADDRCPT}, {'2', ACT_ADDRCPT_PAR, 0, 1, 2, M_ADDRCPT},
+    {'-', ACT_DELRCPT, 0, 1, 1, M_DELRCPT}, {'b', ACT_CHGBODY, 0, 0, 0, M_REPLBODY},
 };
 
 static int handle_mod(struct conn *c, struct cur *k)
@@ -326,7 +333,7 @@ static int handle_mod(struct conn *c, struct cur *k)
 	if ((c->acts & ms->act) == 0)
 		return fail(c, E_PROTOCOL, "modification not negotiated", 0);
 	if (ms->cmd == 'b')
-		k->left = 0;		/* body replacement: raw bytes */
+		k->left = 0; /* body replacement: raw bytes */
 	for (i = 0; i < ms->nlong; i++)
 		if (cur_u32(k, &u) < 0)
 			return fail(c, E_PROTOCOL, "short modification", 0);
@@ -348,8 +355,10 @@ static int check_replycode(struct cur *k)
 	const char *s;
 
 	return (cur_str(k, &s) < 0 || k->left != 0 || strlen(s) < 4 ||
-	    (s[0] != '4' && s[0] != '5') || s[1] < '0' || s[1] > '9' ||
-	    s[2] < '0' || s[2] > '9' || (s[3] != ' ' && s[3] != '-')) ? -1 : 0;
+		(s[0] != '4' && s[0] != '5') || s[1] < '0' || s[1] > '9' || s[2] < '0' ||
+		s[2] > '9' || (s[3] != ' ' && s[3] != '-'))
+		   ? -1
+		   : 0;
 }
 
 /* Read replies for one event until a verdict arrives. */
@@ -368,8 +377,7 @@ static int read_reply(struct conn *c, enum stage st, enum verdict *v)
 		vp = c->rxcmd ? strchr(verdict_cmds, c->rxcmd) : NULL;
 		if (vp != NULL) {
 			vv = (int)(vp - verdict_cmds);
-			if (vv == V_REPLYCODE ? check_replycode(&k) < 0 :
-			    k.left != 0)
+			if (vv == V_REPLYCODE ? check_replycode(&k) < 0 : k.left != 0)
 				return fail(c, E_PROTOCOL, "bad verdict packet", 0);
 			c->st->verdict[st][vv]++;
 			*v = (enum verdict)vv;
@@ -390,8 +398,7 @@ static int read_reply(struct conn *c, enum stage st, enum verdict *v)
 }
 
 /* Send the built packet unless skipped; read a reply unless "no reply". */
-static int event(struct conn *c, enum stage st, uint32_t nobit,
-    uint32_t nrbit, enum verdict *v)
+static int event(struct conn *c, enum stage st, uint32_t nobit, uint32_t nrbit, enum verdict *v)
 {
 	*v = V_CONTINUE;
 	if (c->pflags & nobit)
@@ -434,8 +441,7 @@ static int macro_wanted(const char *list, const char *name)
 	return 0;
 }
 
-static int send_macros(struct conn *c, int cmd, int sym,
-    const struct kv *kv, size_t n)
+static int send_macros(struct conn *c, int cmd, int sym, const struct kv *kv, size_t n)
 {
 	size_t i;
 
@@ -459,7 +465,7 @@ static void close_conn(struct conn *c, int quit)
 	if (c->fd < 0)
 		return;
 	if (quit && c->outlen == 0) {
-		static const unsigned char q[5] = { 0, 0, 0, 1, 'Q' };
+		static const unsigned char q[5] = {0, 0, 0, 1, 'Q'};
 
 		/* best effort: the filter may already have gone away */
 		(void)send(c->fd, q, sizeof q, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -474,7 +480,7 @@ static void close_conn(struct conn *c, int quit)
 
 static int open_conn(struct conn *c)
 {
-	struct timeval tv = { IO_TIMEOUT, 0 };
+	struct timeval tv = {IO_TIMEOUT, 0};
 	int one = 1, fam = cfg.addr.ss_family;
 
 	c->err = E_NONE;
@@ -485,8 +491,8 @@ static int open_conn(struct conn *c)
 	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0 ||
 	    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0)
 		return fail(c, E_CONNECT, "setsockopt timeout", errno);
-	if (cfg.nodelay && fam != AF_UNIX && setsockopt(c->fd, IPPROTO_TCP,
-	    TCP_NODELAY, &one, sizeof one) < 0)
+	if (cfg.nodelay && fam != AF_UNIX &&
+	    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
 		return fail(c, E_CONNECT, "setsockopt TCP_NODELAY", errno);
 	if (connect(c->fd, (struct sockaddr *)&cfg.addr, cfg.addrlen) < 0)
 		return fail(c, E_CONNECT, "connect", errno);
@@ -524,8 +530,8 @@ static int negotiate(struct conn *c)
 		return -1;
 	k.p = c->rx + 1;
 	k.left = c->rxlen;
-	if (c->rxcmd != 'O' || cur_u32(&k, &c->version) < 0 ||
-	    cur_u32(&k, &c->acts) < 0 || cur_u32(&k, &c->pflags) < 0)
+	if (c->rxcmd != 'O' || cur_u32(&k, &c->version) < 0 || cur_u32(&k, &c->acts) < 0 ||
+	    cur_u32(&k, &c->pflags) < 0)
 		return fail(c, E_PROTOCOL, "bad option negotiation reply", 0);
 	if (c->version < 2 || c->version > MILTER_VERSION)
 		return fail(c, E_PROTOCOL, "unsupported filter version", 0);
@@ -535,8 +541,7 @@ static int negotiate(struct conn *c)
 	return parse_symlists(c, &k);
 }
 
-static const char *const client_nets[3] = { "192.0.2.", "198.51.100.",
-	"203.0.113." };
+static const char *const client_nets[3] = {"192.0.2.", "198.51.100.", "203.0.113."};
 
 static int do_connect(struct conn *c, enum verdict *v)
 {
@@ -549,11 +554,10 @@ static int do_connect(struct conn *c, enum verdict *v)
 	snprintf(name, sizeof name, "client%lu.example.net", s % 100000);
 	snprintf(us, sizeof us, "%s [%s]", name, addr);
 	{
-		const struct kv mk[] = { { "j", "mx.bench.example" },
-			{ "{daemon_name}", "bench-smtpd" },
-			{ "{daemon_addr}", "127.0.0.1" },
-			{ "{client_addr}", addr }, { "{client_name}", name },
-			{ "_", us } };
+		const struct kv mk[] = {
+		    {"j", "mx.bench.example"},	    {"{daemon_name}", "bench-smtpd"},
+		    {"{daemon_addr}", "127.0.0.1"}, {"{client_addr}", addr},
+		    {"{client_name}", name},	    {"_", us}};
 
 		if (send_macros(c, 'C', SY_CONNECT, mk, 6) < 0)
 			return -1;
@@ -572,9 +576,9 @@ static int do_helo(struct conn *c, enum verdict *v)
 {
 	char name[64];
 	int tls = (c->seq % 2) == 1;
-	const struct kv tk[] = { { "{tls_version}", "TLSv1.3" },
-		{ "{cipher}", "TLS_AES_256_GCM_SHA384" },
-		{ "{cipher_bits}", "256" } };
+	const struct kv tk[] = {{"{tls_version}", "TLSv1.3"},
+				{"{cipher}", "TLS_AES_256_GCM_SHA384"},
+				{"{cipher_bits}", "256"}};
 
 	snprintf(name, sizeof name, "client%lu.example.net", c->seq % 100000);
 	if (send_macros(c, 'H', SY_HELO, tk, tls ? 3 : 0) < 0)
@@ -596,7 +600,11 @@ static int open_conversation(struct conn *c, enum verdict *v)
 
 /* ---- one message ---- */
 
-struct txn { const struct msg *m; char qid[24]; unsigned long idx; };
+struct txn {
+	const struct msg *m;
+	char qid[24];
+	unsigned long idx;
+};
 
 static const char *domain_of(const char *addr)
 {
@@ -608,11 +616,12 @@ static const char *domain_of(const char *addr)
 static int do_mail(struct conn *c, const struct txn *t, enum verdict *v)
 {
 	char arg[ADDR_MAX + 2], user[32], size[40];
-	const struct kv mk[] = { { "i", t->qid }, { "{mail_addr}", t->m->from },
-		{ "{mail_host}", domain_of(t->m->from) },
-		{ "{mail_mailer}", "smtp" },
-		{ "{auth_type}", t->idx % 4 == 0 ? "PLAIN" : NULL },
-		{ "{auth_authen}", t->idx % 4 == 0 ? user : NULL } };
+	const struct kv mk[] = {{"i", t->qid},
+				{"{mail_addr}", t->m->from},
+				{"{mail_host}", domain_of(t->m->from)},
+				{"{mail_mailer}", "smtp"},
+				{"{auth_type}", t->idx % 4 == 0 ? "PLAIN" : NULL},
+				{"{auth_authen}", t->idx % 4 == 0 ? user : NULL}};
 
 	snprintf(user, sizeof user, "user%lu", t->idx % 1000);
 	snprintf(arg, sizeof arg, "<%s>", t->m->from);
@@ -640,10 +649,10 @@ static int do_rcpts(struct conn *c, const struct txn *t, enum verdict *v)
 			snprintf(addr, sizeof addr, "user%u@example.test", i);
 		snprintf(arg, sizeof arg, "<%s>", addr);
 		{
-			const struct kv rk[] = { { "i", t->qid },
-				{ "{rcpt_addr}", addr },
-				{ "{rcpt_host}", domain_of(addr) },
-				{ "{rcpt_mailer}", "smtp" } };
+			const struct kv rk[] = {{"i", t->qid},
+						{"{rcpt_addr}", addr},
+						{"{rcpt_host}", domain_of(addr)},
+						{"{rcpt_mailer}", "smtp"}};
 
 			if (send_macros(c, 'R', SY_RCPT, rk, 4) < 0)
 				return -1;
@@ -653,21 +662,21 @@ static int do_rcpts(struct conn *c, const struct txn *t, enum verdict *v)
 		if (event(c, S_RCPT, P_NORCPT, P_NR_RCPT, v) < 0)
 			return -1;
 		if (*v == V_REJECT || *v == V_TEMPFAIL || *v == V_REPLYCODE) {
-			rejected++;	/* this recipient only */
+			rejected++; /* this recipient only */
 			last = *v;
 		} else if (*v == V_SKIP)
-			break;		/* skip the remaining RCPT events */
+			break; /* skip the remaining RCPT events */
 		else if (terminal(*v))
-			return 0;	/* accept/discard/...: final for message */
+			return 0; /* accept/discard/...: final for message */
 	}
 	*v = rejected == cfg.rcpts ? last : V_CONTINUE;
 	return 0;
 }
 
-static int simple_event(struct conn *c, const struct txn *t, int cmd,
-    int sym, enum stage st, uint32_t nobit, uint32_t nrbit, enum verdict *v)
+static int simple_event(struct conn *c, const struct txn *t, int cmd, int sym, enum stage st,
+			uint32_t nobit, uint32_t nrbit, enum verdict *v)
 {
-	const struct kv ik[] = { { "i", t->qid } };
+	const struct kv ik[] = {{"i", t->qid}};
 
 	if (send_macros(c, cmd, sym, ik, 1) < 0)
 		return -1;
@@ -685,8 +694,7 @@ static int do_headers(struct conn *c, const struct msg *m, enum verdict *v)
 		size_t skip = 0;
 
 		if ((c->pflags & P_HDR_LEADSPC) == 0)
-			while (skip < val->len && (val->p[skip] == ' ' ||
-			    val->p[skip] == '\t'))
+			while (skip < val->len && (val->p[skip] == ' ' || val->p[skip] == '\t'))
 				skip++;
 		pk_begin(&c->pk, 'L');
 		pk_str(&c->pk, m->hdrs[i].name);
@@ -706,8 +714,7 @@ static int do_body(struct conn *c, const struct msg *m, enum verdict *v)
 
 	*v = V_CONTINUE;
 	while (off < m->body.len) {
-		size_t n = m->body.len - off < CHUNK_MAX ? m->body.len - off :
-		    CHUNK_MAX;
+		size_t n = m->body.len - off < CHUNK_MAX ? m->body.len - off : CHUNK_MAX;
 
 		pk_begin(&c->pk, 'B');
 		pk_add(&c->pk, m->body.p + off, n);
@@ -727,9 +734,8 @@ static int do_message(struct conn *c, const struct txn *t, enum verdict *v)
 
 	if (rc == 0 && !terminal(*v))
 		rc = do_rcpts(c, t, v);
-	if (rc == 0 && !terminal(*v) && c->version >= 4)	/* DATA: v4+ */
-		rc = simple_event(c, t, 'T', SY_DATA, S_DATA, P_NODATA,
-		    P_NR_DATA, v);
+	if (rc == 0 && !terminal(*v) && c->version >= 4) /* DATA: v4+ */
+		rc = simple_event(c, t, 'T', SY_DATA, S_DATA, P_NODATA, P_NR_DATA, v);
 	if (rc == 0 && !terminal(*v))
 		rc = do_headers(c, t->m, v);
 	if (rc == 0 && !terminal(*v))
@@ -746,8 +752,7 @@ static int do_message(struct conn *c, const struct txn *t, enum verdict *v)
  * returns 0 with the final verdict and the time from MAIL FROM (or from
  * connecting, for a connection-level verdict) to it, or the error kind.
  */
-enum err conn_message(struct conn *c, unsigned long idx, enum verdict *v,
-    double *secs)
+enum err conn_message(struct conn *c, unsigned long idx, enum verdict *v, double *secs)
 {
 	struct txn t;
 	double t0 = now_sec();
@@ -761,10 +766,10 @@ enum err conn_message(struct conn *c, unsigned long idx, enum verdict *v,
 		c->nmsg = 0;
 		rc = open_conversation(c, v);
 	} else {
-		pk_begin(&c->pk, 'A');	/* end of the previous transaction */
+		pk_begin(&c->pk, 'A'); /* end of the previous transaction */
 		rc = pk_send(c);
 	}
-	drop = terminal(*v);		/* connection-level verdict */
+	drop = terminal(*v); /* connection-level verdict */
 	if (rc == 0 && !drop) {
 		t0 = now_sec();
 		rc = do_message(c, &t, v);
@@ -774,8 +779,7 @@ enum err conn_message(struct conn *c, unsigned long idx, enum verdict *v,
 		return c->err != E_NONE ? (enum err)c->err : E_IO;
 	}
 	*secs = now_sec() - t0;
-	if (drop || *v == V_CONNFAIL || *v == V_SHUTDOWN ||
-	    ++c->nmsg >= cfg.per_conn)
+	if (drop || *v == V_CONNFAIL || *v == V_SHUTDOWN || ++c->nmsg >= cfg.per_conn)
 		close_conn(c, 1);
 	return E_NONE;
 }

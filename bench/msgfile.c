@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FILE_MAX    (64L * 1024 * 1024)
-#define FILES_MAX   100000
+#define FILE_MAX (64L * 1024 * 1024)
+#define FILES_MAX 100000
 
 static int sb_add(struct sbuf *b, const void *d, size_t n)
 {
@@ -71,7 +71,7 @@ static int add_header_line(struct msg *m, const char *l, size_t n)
 	nh->name[nl] = '\0';
 	m->nhdrs++;
 	n -= nl + 1;
-	if (nl + n + 2 > CHUNK_MAX)	/* keep packets within the data limit */
+	if (nl + n + 2 > CHUNK_MAX) /* keep packets within the data limit */
 		n = CHUNK_MAX - nl - 2;
 	return sb_add(&nh->val, colon + 1, n);
 }
@@ -81,12 +81,12 @@ static int add_continuation(struct msg *m, const char *l, size_t n)
 	struct sbuf *v = &m->hdrs[m->nhdrs - 1].val;
 
 	if (v->len + n + 1 + strlen(m->hdrs[m->nhdrs - 1].name) + 2 > CHUNK_MAX)
-		return 0;		/* keep packets within the data limit */
+		return 0; /* keep packets within the data limit */
 	return sb_add(v, "\n", 1) < 0 ? -1 : sb_add(v, l, n);
 }
 
-static void find_addr(const struct msg *m, const char *name, char *out,
-    size_t outsz, const char *dflt)
+static void find_addr(const struct msg *m, const char *name, char *out, size_t outsz,
+		      const char *dflt)
 {
 	size_t i;
 
@@ -106,11 +106,9 @@ static void find_addr(const struct msg *m, const char *name, char *out,
 		while (at > p && strchr(" \t\n<>\",;:()", at[-1]) == NULL)
 			at--;
 		p = at;
-		for (e = p; e < v->p + v->len && strchr(" \t\n<>\",;:()",
-		    *e) == NULL; e++)
+		for (e = p; e < v->p + v->len && strchr(" \t\n<>\",;:()", *e) == NULL; e++)
 			;
-		if (e > p && (size_t)(e - p) < outsz && memchr(p, '@',
-		    (size_t)(e - p)))
+		if (e > p && (size_t)(e - p) < outsz && memchr(p, '@', (size_t)(e - p)))
 			snprintf(out, outsz, "%.*s", (int)(e - p), p);
 		return;
 	}
@@ -122,10 +120,10 @@ static int parse_msg(char *buf, size_t len, struct msg *m)
 	int in_hdr = 1;
 
 	memset(m, 0, sizeof *m);
-	for (size_t i = 0; i < len; i++)	/* NUL cannot travel in strings */
+	for (size_t i = 0; i < len; i++) /* NUL cannot travel in strings */
 		if (buf[i] == '\0')
 			buf[i] = ' ';
-	if (len > 5 && memcmp(buf, "From ", 5) == 0) {	/* mbox separator */
+	if (len > 5 && memcmp(buf, "From ", 5) == 0) { /* mbox separator */
 		const char *nl = memchr(buf, '\n', len);
 
 		pos = nl ? (size_t)(nl - buf) + 1 : len;
@@ -147,9 +145,8 @@ static int parse_msg(char *buf, size_t len, struct msg *m)
 		else if (in_hdr && is_header_line(l, n))
 			rc = add_header_line(m, l, n);
 		else {
-			in_hdr = 0;	/* not a header: the body starts here */
-			rc = sb_add(&m->body, l, n) < 0 ? -1 :
-			    sb_add(&m->body, "\r\n", 2);
+			in_hdr = 0; /* not a header: the body starts here */
+			rc = sb_add(&m->body, l, n) < 0 ? -1 : sb_add(&m->body, "\r\n", 2);
 		}
 		if (rc < 0)
 			return -1;
@@ -213,8 +210,7 @@ void free_messages(struct msg *msgs, size_t n)
 	free(msgs);
 }
 
-static int load_file(const char *dir, const char *name, struct msg **msgs,
-    size_t *n)
+static int load_file(const char *dir, const char *name, struct msg **msgs, size_t *n)
 {
 	char path[4096];
 	size_t len = 0;
@@ -225,7 +221,7 @@ static int load_file(const char *dir, const char *name, struct msg **msgs,
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
 		return 0;
 	if ((buf = read_file(path, &len)) == NULL)
-		return 0;		/* not a readable regular file */
+		return 0; /* not a readable regular file */
 	if ((nm = realloc(*msgs, (*n + 1) * sizeof *nm)) == NULL) {
 		free(buf);
 		return -1;

@@ -11,21 +11,21 @@
 #include "mailsift/utf8.h"
 
 static const char *const addr_errors[] = {
-	[ADDR_OK] = "valid",
-	[ADDR_E_EMPTY] = "empty address",
-	[ADDR_E_NUL] = "NUL byte in address",
-	[ADDR_E_CTRL] = "control character in address",
-	[ADDR_E_TOO_LONG] = "address longer than 254 octets",
-	[ADDR_E_NO_AT] = "missing @domain",
-	[ADDR_E_LOCAL] = "invalid local part",
-	[ADDR_E_LOCAL_TOO_LONG] = "local part longer than 64 octets",
-	[ADDR_E_DOMAIN] = "invalid domain",
-	[ADDR_E_DOMAIN_TOO_LONG] = "domain longer than 255 octets",
-	[ADDR_E_LABEL_TOO_LONG] = "domain label longer than 63 octets",
-	[ADDR_E_LITERAL] = "invalid address literal",
-	[ADDR_E_8BIT] = "non-ASCII address without SMTPUTF8",
-	[ADDR_E_UTF8] = "invalid UTF-8 in address",
-	[ADDR_E_PATH] = "malformed path",
+    [ADDR_OK] = "valid",
+    [ADDR_E_EMPTY] = "empty address",
+    [ADDR_E_NUL] = "NUL byte in address",
+    [ADDR_E_CTRL] = "control character in address",
+    [ADDR_E_TOO_LONG] = "address longer than 254 octets",
+    [ADDR_E_NO_AT] = "missing @domain",
+    [ADDR_E_LOCAL] = "invalid local part",
+    [ADDR_E_LOCAL_TOO_LONG] = "local part longer than 64 octets",
+    [ADDR_E_DOMAIN] = "invalid domain",
+    [ADDR_E_DOMAIN_TOO_LONG] = "domain longer than 255 octets",
+    [ADDR_E_LABEL_TOO_LONG] = "domain label longer than 63 octets",
+    [ADDR_E_LITERAL] = "invalid address literal",
+    [ADDR_E_8BIT] = "non-ASCII address without SMTPUTF8",
+    [ADDR_E_UTF8] = "invalid UTF-8 in address",
+    [ADDR_E_PATH] = "malformed path",
 };
 
 const char *addr_strerror(enum addr_status status)
@@ -53,7 +53,8 @@ static int is_hex(unsigned char c)
 /* RFC 5322 atext. */
 static int is_atext(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+	return is_alpha(c) || is_digit(c) ||
+	       (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
 /* Checks octets that no part of a mailbox may hold, and the encoding of
@@ -193,7 +194,9 @@ static size_t alabel_len(const unsigned char *s, size_t len)
 				continue;
 			unsigned long q = delta;
 			for (unsigned long k = PC_BASE;; k += PC_BASE) {
-				unsigned long t = k <= bias ? PC_TMIN : k >= bias + PC_TMAX ? PC_TMAX : k - bias;
+				unsigned long t = k <= bias		? PC_TMIN
+						  : k >= bias + PC_TMAX ? PC_TMAX
+									: k - bias;
 				if (q < t)
 					break;
 				out++;
@@ -356,8 +359,7 @@ static enum addr_status check_literal(const unsigned char *s, size_t len)
 	return ADDR_OK;
 }
 
-static enum addr_status check_domain(const unsigned char *s, size_t len, int *literal,
-				     size_t *alen)
+static enum addr_status check_domain(const unsigned char *s, size_t len, int *literal, size_t *alen)
 {
 	*literal = len > 0 && s[0] == '[';
 	*alen = len;
@@ -427,7 +429,8 @@ static const char *skip_route(const char *s, size_t *len)
 			return NULL;
 		while (end < rlen && s[end] != ',')
 			end++;
-		if (check_domain((const unsigned char *)s + i + 1, end - i - 1, &literal, &alen) != ADDR_OK)
+		if (check_domain((const unsigned char *)s + i + 1, end - i - 1, &literal, &alen) !=
+		    ADDR_OK)
 			return NULL;
 		i = end + 1;
 	}

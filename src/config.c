@@ -29,7 +29,7 @@ struct parse_state {
 	const char *file;
 	unsigned line;
 	struct strbuf *errors;
-	unsigned seen_line[64];	     /* first line of each table key */
+	unsigned seen_line[64]; /* first line of each table key */
 	unsigned action_line[SYM_COUNT];
 	unsigned reply_line[SYM_COUNT];
 	unsigned score_line[SYM_COUNT];
@@ -90,7 +90,8 @@ static int set_bool(struct config *cfg, void *field, const char *value, const ch
 	(void)cfg;
 	if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "on") == 0)
 		*dst = 1;
-	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "off") == 0)
+	else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+		 strcmp(value, "off") == 0)
 		*dst = 0;
 	else {
 		*why = "expected yes or no";
@@ -187,8 +188,9 @@ static int set_socket(struct config *cfg, void *field, const char *value, const 
 }
 
 /* Splits a list on commas and white space, calling fn per item. */
-static int for_each_item(const char *value, int (*fn)(void *ctx, const char *item, const char **why),
-			 void *ctx, const char **why)
+static int for_each_item(const char *value,
+			 int (*fn)(void *ctx, const char *item, const char **why), void *ctx,
+			 const char **why)
 {
 	char item[512];
 	const char *p = value;
@@ -300,7 +302,8 @@ static int set_status_header(struct config *cfg, void *field, const char *value,
 	if (strcmp(value, "none") != 0) {
 		for (const char *p = value; *p; p++) {
 			if (*p <= 32 || *p >= 127 || *p == ':') {
-				*why = "expected a header field name (printable ASCII, no colon) or none";
+				*why = "expected a header field name (printable ASCII, no colon) "
+				       "or none";
 				return -1;
 			}
 		}
@@ -329,27 +332,30 @@ struct key_def {
 	size_t offset;
 };
 
-#define KEY(n, fn, field) {n, fn, offsetof(struct config, field)}
+#define KEY(n, fn, field)                                                                          \
+	{                                                                                          \
+		n, fn, offsetof(struct config, field)                                              \
+	}
 
 static const struct key_def keys[] = {
-	KEY("socket", set_socket, socket),
-	KEY("socket_mode", set_mode, socket_mode),
-	KEY("socket_group", set_optional_string, socket_group),
-	KEY("user", set_optional_string, user),
-	KEY("pidfile", set_optional_string, pidfile),
-	KEY("syslog_facility", set_facility, syslog_facility),
-	KEY("log_level", set_log_level, log_debug),
-	KEY("milter_timeout", set_seconds, milter_timeout),
-	KEY("local_domains", set_strset, local_domains),
-	KEY("recipient_map", set_optional_string, recipient_map_path),
-	KEY("recipient_delimiter", set_delimiter, recipient_delimiter),
-	KEY("trusted_networks", set_networks, trusted_networks),
-	KEY("exempt_recipients", set_strset, exempt_recipients),
-	KEY("skip_sender_checks", set_skip, skip_sender_checks),
-	KEY("max_recipients", set_count, max_recipients),
-	KEY("authserv_id", set_authserv_id, authserv_id),
-	KEY("status_header", set_status_header, status_header),
-	KEY("dry_run", set_bool, dry_run),
+    KEY("socket", set_socket, socket),
+    KEY("socket_mode", set_mode, socket_mode),
+    KEY("socket_group", set_optional_string, socket_group),
+    KEY("user", set_optional_string, user),
+    KEY("pidfile", set_optional_string, pidfile),
+    KEY("syslog_facility", set_facility, syslog_facility),
+    KEY("log_level", set_log_level, log_debug),
+    KEY("milter_timeout", set_seconds, milter_timeout),
+    KEY("local_domains", set_strset, local_domains),
+    KEY("recipient_map", set_optional_string, recipient_map_path),
+    KEY("recipient_delimiter", set_delimiter, recipient_delimiter),
+    KEY("trusted_networks", set_networks, trusted_networks),
+    KEY("exempt_recipients", set_strset, exempt_recipients),
+    KEY("skip_sender_checks", set_skip, skip_sender_checks),
+    KEY("max_recipients", set_count, max_recipients),
+    KEY("authserv_id", set_authserv_id, authserv_id),
+    KEY("status_header", set_status_header, status_header),
+    KEY("dry_run", set_bool, dry_run),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -385,8 +391,9 @@ static int set_symbol_key(struct config *cfg, struct parse_state *ps, const char
 		return 0;
 	}
 	struct symbol_cfg *sc = &cfg->symbols[sym];
-	unsigned *seen = kind[0] == 'a' ? ps->action_line : kind[0] == 'r' ? ps->reply_line
-									 : ps->score_line;
+	unsigned *seen = kind[0] == 'a'	  ? ps->action_line
+			 : kind[0] == 'r' ? ps->reply_line
+					  : ps->score_line;
 	if (seen[sym] != 0) {
 		perr(ps, "duplicate key '%s' (first set at line %u)", key, seen[sym]);
 		return 0;
@@ -394,8 +401,10 @@ static int set_symbol_key(struct config *cfg, struct parse_state *ps, const char
 	if (kind[0] == 'a') {
 		int a = action_parse(value);
 		if (a < 0)
-			perr(ps, "bad value for '%s': expected reject, tempfail, discard, quarantine, "
-				 "log, score or ignore", key);
+			perr(ps,
+			     "bad value for '%s': expected reject, tempfail, discard, quarantine, "
+			     "log, score or ignore",
+			     key);
 		else
 			sc->action = (enum action)a;
 		ps->action_line[sym] = ps->line;
@@ -403,7 +412,8 @@ static int set_symbol_key(struct config *cfg, struct parse_state *ps, const char
 		struct reply reply;
 
 		/* a refused reply leaves the default in place, for clear later checks */
-		if (reply_parse(value, &reply, &why) < 0 || policy_template_valid(reply.text, &why) < 0)
+		if (reply_parse(value, &reply, &why) < 0 ||
+		    policy_template_valid(reply.text, &why) < 0)
 			perr(ps, "bad value for '%s': %s", key, why);
 		else
 			sc->reply = reply;
@@ -428,7 +438,8 @@ static void set_key(struct config *cfg, struct parse_state *ps, const char *key,
 		if (strcmp(keys[i].name, key) != 0)
 			continue;
 		if (ps->seen_line[i] != 0) {
-			perr(ps, "duplicate key '%s' (first set at line %u)", key, ps->seen_line[i]);
+			perr(ps, "duplicate key '%s' (first set at line %u)", key,
+			     ps->seen_line[i]);
 			return;
 		}
 		ps->seen_line[i] = ps->line;
@@ -549,7 +560,8 @@ static int set_defaults(struct config *cfg)
 	cfg->authserv_id = strdup(host);
 	cfg->status_header = strdup("X-Mailsift-Status");
 	if (cfg->socket == NULL || cfg->local_domains == NULL || cfg->trusted_networks == NULL ||
-	    cfg->exempt_recipients == NULL || cfg->authserv_id == NULL || cfg->status_header == NULL)
+	    cfg->exempt_recipients == NULL || cfg->authserv_id == NULL ||
+	    cfg->status_header == NULL)
 		return -1;
 	if (cidr_list_add(cfg->trusted_networks, "127.0.0.0/8", &why) < 0 ||
 	    cidr_list_add(cfg->trusted_networks, "::1", &why) < 0 ||
@@ -573,7 +585,9 @@ static void check_symbols(struct config *cfg, struct parse_state *ps)
 {
 	for (int i = 0; i < SYM_COUNT; i++) {
 		struct symbol_cfg *sc = &cfg->symbols[i];
-		char want = sc->action == ACTION_REJECT ? '5' : sc->action == ACTION_TEMPFAIL ? '4' : 0;
+		char want = sc->action == ACTION_REJECT	    ? '5'
+			    : sc->action == ACTION_TEMPFAIL ? '4'
+							    : 0;
 
 		if (want == 0 || sc->reply.code[0] == want)
 			continue;
@@ -583,8 +597,9 @@ static void check_symbols(struct config *cfg, struct parse_state *ps)
 				continue;
 		}
 		ps->line = ps->reply_line[i] ? ps->reply_line[i] : ps->action_line[i];
-		perr(ps, "reply.%s is a %cxx reply but action.%s is %s", symbol_def((enum symbol_id)i)->name,
-		     sc->reply.code[0], symbol_def((enum symbol_id)i)->name, action_name(sc->action));
+		perr(ps, "reply.%s is a %cxx reply but action.%s is %s",
+		     symbol_def((enum symbol_id)i)->name, sc->reply.code[0],
+		     symbol_def((enum symbol_id)i)->name, action_name(sc->action));
 	}
 }
 
@@ -616,7 +631,8 @@ static void load_recipient_map(struct config *cfg, struct parse_state *ps)
 		return;
 	if (strset_count(cfg->local_domains) == 0) {
 		ps->line = ps->seen_line[key_index("recipient_map")];
-		perr(ps, "recipient_map needs local_domains: it lists the recipients of those domains");
+		perr(ps,
+		     "recipient_map needs local_domains: it lists the recipients of those domains");
 		return;
 	}
 	if (resolve_beside(ps->file, &cfg->recipient_map_path) < 0) {

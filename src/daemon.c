@@ -200,7 +200,8 @@ static void drain_connections(void)
 {
 	struct timespec ts = {0, 50 * 1000 * 1000};
 
-	for (int waited = 0; waited < STOP_GRACE_MS && milter_active_connections() > 0; waited += 50)
+	for (int waited = 0; waited < STOP_GRACE_MS && milter_active_connections() > 0;
+	     waited += 50)
 		nanosleep(&ts, NULL);
 }
 

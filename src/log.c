@@ -17,10 +17,9 @@ static const struct {
 	const char *name;
 	int value;
 } facilities[] = {
-	{"mail", LOG_MAIL},	{"daemon", LOG_DAEMON}, {"user", LOG_USER},
-	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
-	{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+    {"mail", LOG_MAIL},	    {"daemon", LOG_DAEMON}, {"user", LOG_USER},	    {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 int log_facility_parse(const char *name)
@@ -65,15 +64,11 @@ int log_debug_enabled(void)
 static const char *level_name(int priority)
 {
 	switch (priority) {
-	case LOG_DEBUG:
-		return "debug";
+	case LOG_DEBUG: return "debug";
 	case LOG_INFO:
-	case LOG_NOTICE:
-		return "info";
-	case LOG_WARNING:
-		return "warning";
-	default:
-		return "error";
+	case LOG_NOTICE: return "info";
+	case LOG_WARNING: return "warning";
+	default: return "error";
 	}
 }
 

@@ -27,13 +27,12 @@ struct check_opts {
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: mailsift check [-c FILE] [--from ADDR] [--rcpt ADDR]... [--ip IP]\n"
-		"                      [--helo NAME] [--auth USER] [--smtputf8] [--json] [-v]\n"
-		"                      FILE.eml|-\n"
-		"       mailsift version\n"
-		"Envelope values default to the message's Return-Path/From and To/Cc headers.\n"
-		"--from '<>' is the null sender. Exit 0 when a verdict was produced.\n");
+	fprintf(fp, "usage: mailsift check [-c FILE] [--from ADDR] [--rcpt ADDR]... [--ip IP]\n"
+		    "                      [--helo NAME] [--auth USER] [--smtputf8] [--json] [-v]\n"
+		    "                      FILE.eml|-\n"
+		    "       mailsift version\n"
+		    "Envelope values default to the message's Return-Path/From and To/Cc headers.\n"
+		    "--from '<>' is the null sender. Exit 0 when a verdict was produced.\n");
 }
 
 /* Accepted message, any stage: what the MTA would answer. */
@@ -152,8 +151,8 @@ static void json_stages(struct strbuf *sb, const struct offline_run *run)
 		if (a->d.verdict == VERDICT_REJECT || a->d.verdict == VERDICT_TEMPFAIL) {
 			char reply[REPLY_TEXT_MAX + 32];
 
-			snprintf(reply, sizeof(reply), "%s %s %s", a->d.reply.code, a->d.reply.xcode,
-				 a->d.reply.text);
+			snprintf(reply, sizeof(reply), "%s %s %s", a->d.reply.code,
+				 a->d.reply.xcode, a->d.reply.text);
 			json_key(sb, "reply", 0);
 			json_string(sb, reply);
 		}
@@ -223,9 +222,10 @@ static void print_text(const struct offline_run *run)
 		printf("shadow (logged only): %s\n", msg->shadow);
 	for (size_t i = 0; i < msg->nresults; i++) {
 		const struct result *r = &msg->results[i];
-		printf("result: %s (%s, %s) %s%s%s\n", symbol_def(r->sym)->name, stage_name(r->stage),
-		       action_name(run->conn->cfg->symbols[r->sym].action), r->detail,
-		       r->rcpt >= 0 ? " for " : "", r->rcpt >= 0 ? msg->rcpts[r->rcpt].path : "");
+		printf("result: %s (%s, %s) %s%s%s\n", symbol_def(r->sym)->name,
+		       stage_name(r->stage), action_name(run->conn->cfg->symbols[r->sym].action),
+		       r->detail, r->rcpt >= 0 ? " for " : "",
+		       r->rcpt >= 0 ? msg->rcpts[r->rcpt].path : "");
 	}
 	for (size_t i = 0; i < msg->nedits; i++) {
 		const struct hdr_edit *e = &msg->edits[i];
@@ -239,12 +239,17 @@ static void print_text(const struct offline_run *run)
 static int parse_check_options(int argc, char **argv, struct check_opts *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'}, {"from", required_argument, NULL, 'F'},
-		{"rcpt", required_argument, NULL, 'R'},   {"ip", required_argument, NULL, 'I'},
-		{"helo", required_argument, NULL, 'H'},   {"auth", required_argument, NULL, 'A'},
-		{"smtputf8", no_argument, NULL, 'U'},     {"json", no_argument, NULL, 'j'},
-		{"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"from", required_argument, NULL, 'F'},
+	    {"rcpt", required_argument, NULL, 'R'},
+	    {"ip", required_argument, NULL, 'I'},
+	    {"helo", required_argument, NULL, 'H'},
+	    {"auth", required_argument, NULL, 'A'},
+	    {"smtputf8", no_argument, NULL, 'U'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 

@@ -28,15 +28,16 @@ struct options {
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: mailsiftd [-fnVh] [-c FILE] [-p SOCKET] [-u USER[:GROUP]] [-P PIDFILE]\n"
-		    "  -c FILE    configuration file (default %s)\n"
-		    "  -n         check the configuration and exit (0 ok, 1 errors)\n"
-		    "  -f         stay in the foreground and log to stderr\n"
-		    "  -p SOCKET  listen on SOCKET: unix:/path, inet:PORT@HOST, inet6:PORT@HOST\n"
-		    "  -u USER    run as USER[:GROUP] once the socket is open\n"
-		    "  -P FILE    write the process id to FILE\n"
-		    "  -V         print the version\n"
-		    "  -h         this help\n",
+	fprintf(fp,
+		"usage: mailsiftd [-fnVh] [-c FILE] [-p SOCKET] [-u USER[:GROUP]] [-P PIDFILE]\n"
+		"  -c FILE    configuration file (default %s)\n"
+		"  -n         check the configuration and exit (0 ok, 1 errors)\n"
+		"  -f         stay in the foreground and log to stderr\n"
+		"  -p SOCKET  listen on SOCKET: unix:/path, inet:PORT@HOST, inet6:PORT@HOST\n"
+		"  -u USER    run as USER[:GROUP] once the socket is open\n"
+		"  -P FILE    write the process id to FILE\n"
+		"  -V         print the version\n"
+		"  -h         this help\n",
 		CONFIG_DEFAULT_PATH);
 }
 
@@ -57,7 +58,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'V': {
 			unsigned major, minor, pl;
 			smfi_version(&major, &minor, &pl);
-			printf("mailsiftd %s (libmilter %u.%u.%u)\n", PACKAGE_VERSION, major, minor, pl);
+			printf("mailsiftd %s (libmilter %u.%u.%u)\n", PACKAGE_VERSION, major, minor,
+			       pl);
 			exit(0);
 		}
 		case 'h': usage(stdout); exit(0);
@@ -154,7 +156,8 @@ int main(int argc, char **argv)
 		return 1;
 	user = o.user != NULL ? o.user : cfg->user;
 	if (user != NULL && privdrop_resolve(user, &pd, &err) < 0) {
-		fprintf(stderr, "mailsiftd: %s %s: %s\n", o.user != NULL ? "-u" : "user", user, err);
+		fprintf(stderr, "mailsiftd: %s %s: %s\n", o.user != NULL ? "-u" : "user", user,
+			err);
 		config_release(&cfg);
 		return 1;
 	}

@@ -18,9 +18,9 @@
 
 /* Per connection: the pipeline's context plus what was negotiated. */
 struct milter_conn {
-	struct conn *conn;	 /* owned */
+	struct conn *conn;     /* owned */
 	unsigned long noreply; /* SMFIP_NR_* the MTA agreed to */
-	int owed_tempfail;	 /* a failure at a stage that could not answer */
+	int owed_tempfail;     /* a failure at a stage that could not answer */
 };
 
 static atomic_int active_connections;
@@ -74,13 +74,12 @@ static sfsistat answer(SMFICTX *ctx, const struct decision *d, sfsistat cont)
 	case VERDICT_REJECT:
 	case VERDICT_TEMPFAIL:
 		milter_escape(d->reply.text, text, sizeof(text));
-		if (smfi_setreply(ctx, (char *)d->reply.code, (char *)d->reply.xcode, text) != MI_SUCCESS)
+		if (smfi_setreply(ctx, (char *)d->reply.code, (char *)d->reply.xcode, text) !=
+		    MI_SUCCESS)
 			log_warn("MTA refused reply %s %s", d->reply.code, d->reply.xcode);
 		return d->verdict == VERDICT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
-	case VERDICT_DISCARD:
-		return SMFIS_DISCARD;
-	default:
-		return cont;
+	case VERDICT_DISCARD: return SMFIS_DISCARD;
+	default: return cont;
 	}
 }
 
@@ -112,16 +111,15 @@ static char *macro(SMFICTX *ctx, const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-			       unsigned long f2, unsigned long f3, unsigned long *pf0,
-			       unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			       unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			       unsigned long *pf2, unsigned long *pf3)
 {
 	/* No body, DATA or unknown commands yet; no reply for stages whose
 	 * answer is always "continue" (results wait for RCPT). */
 	const unsigned long steps = SMFIP_NOBODY | SMFIP_NODATA | SMFIP_NOUNKNOWN;
-	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
-				      SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_DATA |
-				      SMFIP_NR_UNKN | SMFIP_NR_BODY;
+	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
+				      SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NR_BODY;
 	struct milter_conn *mc = get_mconn(ctx);
 
 	(void)f2;
@@ -153,8 +151,8 @@ static void addr_to_text(const struct sockaddr *sa, char *out, size_t outlen)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
 			  (socklen_t)outlen);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-			  (socklen_t)outlen);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)outlen);
 }
 
 static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
@@ -224,12 +222,9 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 static int apply_edit(SMFICTX *ctx, const struct hdr_edit *e)
 {
 	switch (e->op) {
-	case HDR_DELETE:
-		return smfi_chgheader(ctx, e->name, e->index, NULL);
-	case HDR_INSERT:
-		return smfi_insheader(ctx, e->index, e->name, e->value);
-	default:
-		return smfi_addheader(ctx, e->name, e->value);
+	case HDR_DELETE: return smfi_chgheader(ctx, e->name, e->index, NULL);
+	case HDR_INSERT: return smfi_insheader(ctx, e->index, e->name, e->value);
+	default: return smfi_addheader(ctx, e->name, e->value);
 	}
 }
 
@@ -253,7 +248,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	if (msg != NULL && d.verdict != VERDICT_REJECT && d.verdict != VERDICT_TEMPFAIL) {
 		for (size_t i = 0; i < msg->nedits; i++)
 			if (apply_edit(ctx, &msg->edits[i]) != MI_SUCCESS)
-				log_warn("%s: MTA refused a change of header %s", msg->qid, msg->edits[i].name);
+				log_warn("%s: MTA refused a change of header %s", msg->qid,
+					 msg->edits[i].name);
 		if (d.verdict == VERDICT_QUARANTINE &&
 		    smfi_quarantine(ctx, msg->quarantine_reason) != MI_SUCCESS)
 			log_warn("%s: MTA refused to quarantine the message", msg->qid);
@@ -296,22 +292,22 @@ static sfsistat mlfi_unknown(SMFICTX *ctx, const char *cmd)
 }
 
 static struct smfiDesc milter_desc = {
-	.xxfi_name = "mailsift",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
-	.xxfi_connect = mlfi_connect,
-	.xxfi_helo = mlfi_helo,
-	.xxfi_envfrom = mlfi_envfrom,
-	.xxfi_envrcpt = mlfi_envrcpt,
-	.xxfi_header = mlfi_header,
-	.xxfi_eoh = mlfi_eoh,
-	.xxfi_body = mlfi_body,
-	.xxfi_eom = mlfi_eom,
-	.xxfi_abort = mlfi_abort,
-	.xxfi_close = mlfi_close,
-	.xxfi_unknown = mlfi_unknown,
-	.xxfi_data = mlfi_data,
-	.xxfi_negotiate = mlfi_negotiate,
+    .xxfi_name = "mailsift",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+    .xxfi_connect = mlfi_connect,
+    .xxfi_helo = mlfi_helo,
+    .xxfi_envfrom = mlfi_envfrom,
+    .xxfi_envrcpt = mlfi_envrcpt,
+    .xxfi_header = mlfi_header,
+    .xxfi_eoh = mlfi_eoh,
+    .xxfi_body = mlfi_body,
+    .xxfi_eom = mlfi_eom,
+    .xxfi_abort = mlfi_abort,
+    .xxfi_close = mlfi_close,
+    .xxfi_unknown = mlfi_unknown,
+    .xxfi_data = mlfi_data,
+    .xxfi_negotiate = mlfi_negotiate,
 };
 
 int milter_register(void)

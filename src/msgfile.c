@@ -106,7 +106,7 @@ static int split_headers(struct msgfile *mf, const char **error_r)
 			len--;
 		if (add_header(mf, start, len) < 0) {
 			*error_r = mf->nheaders >= MSGFILE_MAX_HEADERS ? "too many header fields"
-								      : "out of memory";
+								       : "out of memory";
 			return -1;
 		}
 	}
@@ -152,7 +152,7 @@ const char *msgfile_header(const struct msgfile *mf, const char *name)
 #define ADDRLIST_ITEM_MAX 1024
 
 struct addr_scan {
-	char bare[ADDRLIST_ITEM_MAX]; /* text outside comments and brackets */
+	char bare[ADDRLIST_ITEM_MAX];  /* text outside comments and brackets */
 	char angle[ADDRLIST_ITEM_MAX]; /* text inside <...> */
 	size_t nbare, nangle;
 	int quoted, comment, in_angle, had_angle, overflow;

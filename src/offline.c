@@ -64,7 +64,8 @@ static int envelope_stages(struct offline_run *run, const struct offline_env *en
 			   const struct msgfile *mf)
 {
 	char from_buf[1024];
-	const char *from = env->from != NULL ? env->from : default_sender(mf, from_buf, sizeof(from_buf));
+	const char *from =
+	    env->from != NULL ? env->from : default_sender(mf, from_buf, sizeof(from_buf));
 	char *mail_argv[3] = {(char *)from, env->smtputf8 ? "SMTPUTF8" : NULL, NULL};
 	struct event ev = {.stage = STAGE_CONNECT, .name = env->client_name, .value = env->ip};
 	struct decision d;
@@ -100,15 +101,18 @@ static void content_stages(struct offline_run *run, const struct msgfile *mf)
 
 	step(run, &ev, "", &d);
 	for (size_t i = 0; i < mf->nheaders; i++) {
-		struct event h = {.stage = STAGE_HEADER, .name = mf->headers[i].name,
+		struct event h = {.stage = STAGE_HEADER,
+				  .name = mf->headers[i].name,
 				  .value = mf->headers[i].value};
 		pipeline_run(run->conn, &h, &d);
 	}
 	ev.stage = STAGE_EOH;
 	step(run, &ev, "", &d);
 	for (size_t off = 0; off < mf->body_len; off += OFFLINE_BODY_CHUNK) {
-		size_t n = mf->body_len - off < OFFLINE_BODY_CHUNK ? mf->body_len - off : OFFLINE_BODY_CHUNK;
-		struct event b = {.stage = STAGE_BODY, .data = (const unsigned char *)mf->body + off, .len = n};
+		size_t n = mf->body_len - off < OFFLINE_BODY_CHUNK ? mf->body_len - off
+								   : OFFLINE_BODY_CHUNK;
+		struct event b = {
+		    .stage = STAGE_BODY, .data = (const unsigned char *)mf->body + off, .len = n};
 		pipeline_run(run->conn, &b, &d);
 	}
 	ev.stage = STAGE_EOM;

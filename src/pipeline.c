@@ -11,7 +11,7 @@
 #include "mailsift/policy.h"
 
 static const struct check *const checks[] = {
-	&check_envelope,
+    &check_envelope,
 };
 
 void check_result(struct check_ctx *ctx, enum symbol_id sym, const char *fmt, ...)
@@ -45,14 +45,9 @@ static int prepare(struct conn *conn, const struct event *ev, int *rcpt)
 {
 	*rcpt = -1;
 	switch (ev->stage) {
-	case STAGE_CONNECT:
-		conn_set_client(conn, ev->name, ev->value);
-		return 0;
-	case STAGE_HELO:
-		conn_set_helo(conn, ev->name);
-		return 0;
-	case STAGE_MAIL:
-		return msg_begin(conn) == NULL ? -1 : 0;
+	case STAGE_CONNECT: conn_set_client(conn, ev->name, ev->value); return 0;
+	case STAGE_HELO: conn_set_helo(conn, ev->name); return 0;
+	case STAGE_MAIL: return msg_begin(conn) == NULL ? -1 : 0;
 	case STAGE_RCPT:
 		if (conn->msg == NULL)
 			return -1;
@@ -67,8 +62,7 @@ static int prepare(struct conn *conn, const struct event *ev, int *rcpt)
 		    strcasecmp(ev->name, conn->cfg->status_header) == 0)
 			conn->msg->status_headers_seen++;
 		return 0;
-	default:
-		return conn->msg == NULL ? -1 : 0;
+	default: return conn->msg == NULL ? -1 : 0;
 	}
 }
 

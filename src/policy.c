@@ -31,8 +31,9 @@ int policy_template_valid(const char *tmpl, const char **error_r)
 			if (strlen(expand_names[i]) == n && strncmp(p + 2, expand_names[i], n) == 0)
 				break;
 		if (end == NULL || i == sizeof(expand_names) / sizeof(expand_names[0])) {
-			*error_r = "unknown %{...} in reply text (known: %{sender}, %{rcpt}, %{ip}, "
-				   "%{symbol}, %{detail}; write %% for a percent sign)";
+			*error_r =
+			    "unknown %{...} in reply text (known: %{sender}, %{rcpt}, %{ip}, "
+			    "%{symbol}, %{detail}; write %% for a percent sign)";
 			return -1;
 		}
 		p = end + 1;
@@ -56,8 +57,8 @@ static void unbracket(const char *path, char *out, size_t outlen)
 	}
 }
 
-static void expand_value(const char *name, size_t n, const struct conn *conn,
-			 const struct msg *msg, int rcpt, const struct result *res, char *val)
+static void expand_value(const char *name, size_t n, const struct conn *conn, const struct msg *msg,
+			 int rcpt, const struct result *res, char *val)
 {
 	val[0] = '\0';
 	if (n == 6 && strncmp(name, "sender", n) == 0 && msg != NULL)
@@ -114,7 +115,8 @@ void policy_expand(const char *tmpl, const struct conn *conn, const struct msg *
 static void note_shadow(struct msg *msg, enum action action, const struct result *res)
 {
 	char note[96];
-	int n = snprintf(note, sizeof(note), "%s(%s)", action_name(action), symbol_def(res->sym)->name);
+	int n =
+	    snprintf(note, sizeof(note), "%s(%s)", action_name(action), symbol_def(res->sym)->name);
 	size_t len = strlen(msg->shadow);
 
 	if (n < 0 || strstr(msg->shadow, note) != NULL || len + (size_t)n + 2 > sizeof(msg->shadow))
@@ -134,24 +136,17 @@ static enum verdict result_verdict(const struct config *cfg, struct msg *msg,
 		return VERDICT_CONTINUE;
 	}
 	switch (action) {
-	case ACTION_REJECT:
-		return VERDICT_REJECT;
-	case ACTION_TEMPFAIL:
-		return VERDICT_TEMPFAIL;
-	case ACTION_DISCARD:
-		msg->discard = 1;
-		return VERDICT_CONTINUE;
+	case ACTION_REJECT: return VERDICT_REJECT;
+	case ACTION_TEMPFAIL: return VERDICT_TEMPFAIL;
+	case ACTION_DISCARD: msg->discard = 1; return VERDICT_CONTINUE;
 	case ACTION_QUARANTINE:
 		if (!msg->quarantine)
 			snprintf(msg->quarantine_reason, sizeof(msg->quarantine_reason),
 				 "mailsift: %s", symbol_def(res->sym)->name);
 		msg->quarantine = 1;
 		return VERDICT_CONTINUE;
-	case ACTION_LOG:
-		note_shadow(msg, ACTION_LOG, res);
-		return VERDICT_CONTINUE;
-	default:
-		return VERDICT_CONTINUE;
+	case ACTION_LOG: note_shadow(msg, ACTION_LOG, res); return VERDICT_CONTINUE;
+	default: return VERDICT_CONTINUE;
 	}
 }
 
@@ -174,7 +169,8 @@ static void fill_decision(const struct conn *conn, const struct msg *msg, int rc
 	out->verdict = v;
 	out->symbol = symbol_def(res->sym)->name;
 	out->reply = sc->reply;
-	policy_expand(sc->reply.text, conn, msg, rcpt, res, out->reply.text, sizeof(out->reply.text));
+	policy_expand(sc->reply.text, conn, msg, rcpt, res, out->reply.text,
+		      sizeof(out->reply.text));
 }
 
 void policy_rcpt(const struct conn *conn, struct msg *msg, int rcpt, struct decision *out)
@@ -236,7 +232,8 @@ static void status_tests(const struct config *cfg, const struct msg *msg, struct
 		if (!counts_for_message(msg, r) || cfg->symbols[r->sym].action == ACTION_IGNORE)
 			continue;
 		for (size_t k = 0; k < i && !seen; k++)
-			seen = msg->results[k].sym == r->sym && counts_for_message(msg, &msg->results[k]);
+			seen = msg->results[k].sym == r->sym &&
+			       counts_for_message(msg, &msg->results[k]);
 		if (seen)
 			continue;
 		if (sb->len - start + strlen(name) + 5 > room) {
@@ -267,7 +264,8 @@ static int status_header(const struct conn *conn, struct msg *msg)
 	status_tests(cfg, msg, &sb, STATUS_HEADER_MAX - 64 - CONFIG_AUTHSERV_MAX);
 	sb_printf(&sb, "; host=%s", cfg->authserv_id);
 	if (rc == 0)
-		rc = sb.failed ? -1 : msg_add_edit(msg, HDR_ADD, cfg->status_header, sb_str(&sb), 0);
+		rc =
+		    sb.failed ? -1 : msg_add_edit(msg, HDR_ADD, cfg->status_header, sb_str(&sb), 0);
 	sb_free(&sb);
 	return rc;
 }

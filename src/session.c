@@ -134,7 +134,8 @@ int msg_add_result(struct msg *msg, enum symbol_id sym, int rcpt, enum stage sta
 		size_t ncap = msg->results_cap ? msg->results_cap * 2 : 8;
 		struct result *n;
 
-		if (ncap > MSG_MAX_RESULTS || (n = realloc(msg->results, ncap * sizeof(*n))) == NULL) {
+		if (ncap > MSG_MAX_RESULTS ||
+		    (n = realloc(msg->results, ncap * sizeof(*n))) == NULL) {
 			msg->results_dropped++;
 			return -1;
 		}
@@ -231,8 +232,8 @@ static void summary_verdict(struct strbuf *sb, const struct msg *msg)
 			}
 		}
 	}
-	sb_printf(sb, " verdict=%s stage=%s", msg->decided || v > VERDICT_ACCEPT ? verdict_name(v) : "none",
-		  stage_name(st));
+	sb_printf(sb, " verdict=%s stage=%s",
+		  msg->decided || v > VERDICT_ACCEPT ? verdict_name(v) : "none", stage_name(st));
 	if (v == VERDICT_REJECT || v == VERDICT_TEMPFAIL)
 		sb_printf(sb, " reply=\"%s %s %s\"", reply->code, reply->xcode, reply->text);
 	sb_printf(sb, " score=%.1f", msg->score);

@@ -36,12 +36,12 @@ struct config {
 	int log_debug;
 	unsigned milter_timeout;
 
-	struct strset *local_domains;	  /* owned; empty: relay check off */
-	struct strset *recipient_map;	  /* owned; NULL: every local rcpt valid */
+	struct strset *local_domains; /* owned; empty: relay check off */
+	struct strset *recipient_map; /* owned; NULL: every local rcpt valid */
 	char *recipient_map_path;
-	char recipient_delimiter[8];	  /* "" = none */
+	char recipient_delimiter[8];	    /* "" = none */
 	struct cidr_list *trusted_networks; /* owned */
-	struct strset *exempt_recipients; /* owned; local parts */
+	struct strset *exempt_recipients;   /* owned; local parts */
 	unsigned skip_sender_checks;
 	size_t max_recipients;
 

@@ -8,10 +8,10 @@
 #include "mailsift/session.h"
 
 struct offline_env {
-	const char *from; /* path, "<>" for the null sender; NULL: from headers */
+	const char *from;   /* path, "<>" for the null sender; NULL: from headers */
 	const char **rcpts; /* paths; none: from the To and Cc headers */
 	size_t nrcpts;
-	const char *ip;	  /* NULL: unknown client */
+	const char *ip; /* NULL: unknown client */
 	const char *client_name;
 	const char *helo; /* NULL: no HELO */
 	const char *auth; /* authenticated user or NULL */

@@ -10,12 +10,12 @@
 
 struct event {
 	enum stage stage;
-	const char *name;  /* connect: client name; helo: name; header: field name */
-	const char *value; /* connect: client address; header: field value */
-	char **argv;	   /* mail, rcpt: path then ESMTP parameters, NULL-terminated */
+	const char *name;	   /* connect: client name; helo: name; header: field name */
+	const char *value;	   /* connect: client address; header: field value */
+	char **argv;		   /* mail, rcpt: path then ESMTP parameters, NULL-terminated */
 	const unsigned char *data; /* body chunk */
 	size_t len;
-	const char *qid; /* queue id when the MTA has told it, else NULL */
+	const char *qid;  /* queue id when the MTA has told it, else NULL */
 	const char *auth; /* mail: authenticated user, else NULL */
 };
 

@@ -42,8 +42,8 @@ enum action {
 #define REPLY_TEXT_MAX 400
 
 struct reply {
-	char code[4];	     /* "550" */
-	char xcode[16];	     /* "5.1.7" (RFC 3463) */
+	char code[4];		   /* "550" */
+	char xcode[16];		   /* "5.1.7" (RFC 3463) */
 	char text[REPLY_TEXT_MAX]; /* template with %{...}, or expanded text */
 };
 

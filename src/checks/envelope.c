@@ -40,8 +40,8 @@ static void envelope_mail(struct check_ctx *ctx, const struct event *ev)
 	if (ev->auth != NULL)
 		sanitize(msg->auth, sizeof(msg->auth), ev->auth);
 	msg->sender_path = strndup(path, ADDR_PATH_MAX + 2);
-	msg->sender_status = addr_parse_path(path, strlen(path), msg->smtputf8 ? ADDR_UTF8 : 0,
-					     &msg->sender);
+	msg->sender_status =
+	    addr_parse_path(path, strlen(path), msg->smtputf8 ? ADDR_UTF8 : 0, &msg->sender);
 	if (msg->sender_path == NULL) {
 		check_result(ctx, SYM_INTERNAL_ERROR, "out of memory");
 		return;
@@ -89,8 +89,8 @@ static void envelope_rcpt(struct check_ctx *ctx, const struct event *ev)
 		r->local = 1;
 		return;
 	}
-	r->status = addr_parse_path(r->path, strlen(r->path), ctx->msg->smtputf8 ? ADDR_UTF8 : 0,
-				    &r->addr);
+	r->status =
+	    addr_parse_path(r->path, strlen(r->path), ctx->msg->smtputf8 ? ADDR_UTF8 : 0, &r->addr);
 	if (r->status == ADDR_OK && r->addr.null)
 		r->status = ADDR_E_EMPTY; /* <> is a sender, never a recipient */
 	if (r->status != ADDR_OK) {
@@ -105,11 +105,12 @@ static void envelope_rcpt(struct check_ctx *ctx, const struct event *ev)
 		return;
 	}
 	/* an empty local_domains means the MTA alone decides what is local */
-	if (strset_count(cfg->local_domains) > 0 && ctx->msg->auth[0] == '\0' && !ctx->conn->trusted)
+	if (strset_count(cfg->local_domains) > 0 && ctx->msg->auth[0] == '\0' &&
+	    !ctx->conn->trusted)
 		check_result(ctx, SYM_RELAY_DENIED, "domain %s is not local", r->addr.domain);
 }
 
 const struct check check_envelope = {
-	.name = "envelope",
-	.hooks = {[STAGE_MAIL] = envelope_mail, [STAGE_RCPT] = envelope_rcpt},
+    .name = "envelope",
+    .hooks = {[STAGE_MAIL] = envelope_mail, [STAGE_RCPT] = envelope_rcpt},
 };

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (addr_parse_path((const char *)data, size, flags, &a) != ADDR_OK || a.null)
 			continue;
 		if (a.local_len == 0 || a.local_len > ADDR_LOCAL_MAX || a.domain_len == 0 ||
-		    a.domain_len > ADDR_DOMAIN_MAX || a.local_len + 1 + a.domain_len > ADDR_MAILBOX_MAX ||
+		    a.domain_len > ADDR_DOMAIN_MAX ||
+		    a.local_len + 1 + a.domain_len > ADDR_MAILBOX_MAX ||
 		    strlen(a.local) != a.local_len || strlen(a.domain) != a.domain_len ||
 		    (!(flags & ADDR_UTF8) && a.utf8))
 			abort();

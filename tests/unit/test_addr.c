@@ -62,7 +62,8 @@ START_TEST(corpus_cases)
 		ck_assert_ptr_nonnull(source);
 		*source++ = '\0';
 		len = unescape(address, buf);
-		enum addr_status st = addr_parse(buf, len, strcmp(mode, "utf8") == 0 ? ADDR_UTF8 : 0, &a);
+		enum addr_status st =
+		    addr_parse(buf, len, strcmp(mode, "utf8") == 0 ? ADDR_UTF8 : 0, &a);
 		int valid = st == ADDR_OK;
 		total++;
 		if (valid != (strcmp(expect, "valid") == 0)) {

@@ -199,8 +199,8 @@ START_TEST(bad_address)
 	ck_assert_str_eq(refusal("[2001:db8::1]"), E_IP);
 	ck_assert_str_eq(refusal("2001:db8:0:0:0:0:0:0:1/128"), E_IP);
 	ck_assert_str_eq(
-		refusal("2001:0db8:0000:0000:0000:0000:0000:0000/128 2001:0db8:0000:0000:0000"),
-		"network too long");
+	    refusal("2001:0db8:0000:0000:0000:0000:0000:0000/128 2001:0db8:0000:0000:0000"),
+	    "network too long");
 }
 END_TEST
 

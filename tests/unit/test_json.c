@@ -69,12 +69,12 @@ START_TEST(valid_utf8_is_kept)
 {
 	char buf[256];
 
-	ck_assert_str_eq(JS("caf\xc3\xa9"), "\"caf\xc3\xa9\"");           /* U+00E9 */
-	ck_assert_str_eq(JS("\xc2\x80"), "\"\xc2\x80\"");                 /* U+0080 */
-	ck_assert_str_eq(JS("\xdf\xbf"), "\"\xdf\xbf\"");                 /* U+07FF */
-	ck_assert_str_eq(JS("\xe2\x82\xac"), "\"\xe2\x82\xac\"");         /* U+20AC */
-	ck_assert_str_eq(JS("\xe0\xa0\x80"), "\"\xe0\xa0\x80\"");         /* U+0800 */
-	ck_assert_str_eq(JS("\xef\xbf\xbd"), "\"\xef\xbf\xbd\"");         /* U+FFFD */
+	ck_assert_str_eq(JS("caf\xc3\xa9"), "\"caf\xc3\xa9\"");		  /* U+00E9 */
+	ck_assert_str_eq(JS("\xc2\x80"), "\"\xc2\x80\"");		  /* U+0080 */
+	ck_assert_str_eq(JS("\xdf\xbf"), "\"\xdf\xbf\"");		  /* U+07FF */
+	ck_assert_str_eq(JS("\xe2\x82\xac"), "\"\xe2\x82\xac\"");	  /* U+20AC */
+	ck_assert_str_eq(JS("\xe0\xa0\x80"), "\"\xe0\xa0\x80\"");	  /* U+0800 */
+	ck_assert_str_eq(JS("\xef\xbf\xbd"), "\"\xef\xbf\xbd\"");	  /* U+FFFD */
 	ck_assert_str_eq(JS("\xf0\x9f\x98\x80"), "\"\xf0\x9f\x98\x80\""); /* U+1F600 */
 	ck_assert_str_eq(JS("\xf4\x8f\xbf\xbf"), "\"\xf4\x8f\xbf\xbf\""); /* U+10FFFF */
 	ck_assert_str_eq(JS("\xe6\x97\xa5\xe6\x9c\xac"), "\"\xe6\x97\xa5\xe6\x9c\xac\"");

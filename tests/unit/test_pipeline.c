@@ -105,7 +105,7 @@ START_TEST(one_transaction_stage_by_stage)
 {
 	struct conn *conn = open_conn(BASE);
 	struct event body = {
-		.stage = STAGE_BODY, .data = (const unsigned char *)"hi\r\n", .len = 4};
+	    .stage = STAGE_BODY, .data = (const unsigned char *)"hi\r\n", .len = 4};
 	struct decision d;
 
 	ck_assert_str_eq(ev_connect(conn, "client.test", "192.0.2.1"), "continue");

@@ -199,8 +199,8 @@ START_TEST(postmaster_and_abuse_are_exempt)
 	ck_assert_str_eq(rcpt_answer(&t, 4), "continue");
 	ck_assert_str_eq(rcpt_answer(&t, 5), "continue");
 	ck_assert_str_eq(
-		rcpt_answer(&t, 6),
-		"550 5.1.7 <john..doe@example.net>: Sender address rejected: invalid local part");
+	    rcpt_answer(&t, 6),
+	    "550 5.1.7 <john..doe@example.net>: Sender address rejected: invalid local part");
 	ck_assert_int_eq(t.run.stage, STAGE_EOM);
 	ck_assert_str_eq(final_answer(&t), "accept");
 	ck_assert_str_eq(status_value(&t), "accept; score=0.0; tests=sender_syntax; host=mx.test");
@@ -245,15 +245,15 @@ START_TEST(recipient_syntax)
 	tx_rcpt(&t, "<alice@example.org>");
 	tx_run(&t);
 	ck_assert_str_eq(
-		rcpt_answer(&t, 0),
-		"553 5.1.3 <bad@@example.org>: Recipient address rejected: invalid domain");
+	    rcpt_answer(&t, 0),
+	    "553 5.1.3 <bad@@example.org>: Recipient address rejected: invalid domain");
 	ck_assert_str_eq(rcpt_answer(&t, 1),
 			 "553 5.1.3 <>: Recipient address rejected: empty address");
 	ck_assert_str_eq(rcpt_answer(&t, 2),
 			 "553 5.1.3 <no-domain>: Recipient address rejected: missing @domain");
 	ck_assert_str_eq(
-		rcpt_answer(&t, 3),
-		"553 5.1.3 <<alice@example.org>: Recipient address rejected: malformed path");
+	    rcpt_answer(&t, 3),
+	    "553 5.1.3 <<alice@example.org>: Recipient address rejected: malformed path");
 	ck_assert_str_eq(rcpt_answer(&t, 4), "continue");
 	ck_assert_str_eq(final_answer(&t), "accept");
 	tx_done(&t);
@@ -269,7 +269,7 @@ START_TEST(unknown_local_recipient)
 	tx_rcpt(&t, "<alice@example.org>");
 	tx_rcpt(&t, "<Alice+lists@Example.Org>");
 	tx_rcpt(&t, "<postmaster@example.org>"); /* always valid */
-	tx_rcpt(&t, "<abuse@example.org>");      /* exempt from sender checks only */
+	tx_rcpt(&t, "<abuse@example.org>");	 /* exempt from sender checks only */
 	tx_run(&t);
 	ck_assert_str_eq(rcpt_answer(&t, 0),
 			 "550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown");
@@ -552,8 +552,8 @@ START_TEST(max_recipients)
 	tx_rcpt(&t, "<postmaster>");
 	tx_run(&t);
 	ck_assert_str_eq(
-		rcpt_answer(&t, 0),
-		"553 5.1.3 <bad@@example.org>: Recipient address rejected: invalid domain");
+	    rcpt_answer(&t, 0),
+	    "553 5.1.3 <bad@@example.org>: Recipient address rejected: invalid domain");
 	ck_assert_str_eq(rcpt_answer(&t, 1), "continue");
 	ck_assert_str_eq(rcpt_answer(&t, 2), "452 4.5.3 Too many recipients");
 	ck_assert_str_eq(rcpt_answer(&t, 3), "452 4.5.3 Too many recipients");

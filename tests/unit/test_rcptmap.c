@@ -199,8 +199,8 @@ START_TEST(missing_file)
 	sb_init(&errors, 4096);
 	ck_assert_ptr_null(rcptmap_load("/nonexistent/mailsift/recipients", &errors));
 	ck_assert_str_eq(
-		sb_str(&errors),
-		"/nonexistent/mailsift/recipients: cannot open: No such file or directory\n");
+	    sb_str(&errors),
+	    "/nonexistent/mailsift/recipients: cannot open: No such file or directory\n");
 	sb_free(&errors);
 }
 END_TEST

@@ -11,7 +11,7 @@
 static const char *E_CODE = "reply must start with a 4xx or 5xx code, e.g. '550 5.7.1 text'";
 static const char *E_XCODE = "reply needs an RFC 3463 enhanced status after the code, e.g. 5.7.1";
 static const char *E_CLASS =
-	"reply code and enhanced status disagree in class (4xx goes with 4.x.x, 5xx with 5.x.x)";
+    "reply code and enhanced status disagree in class (4xx goes with 4.x.x, 5xx with 5.x.x)";
 static const char *E_TEXT = "reply text must be printable ASCII";
 
 /* The error for a reply that must be refused. */
@@ -179,10 +179,10 @@ START_TEST(actions)
 		const char *name;
 		enum action action;
 	} table[] = {
-		{"ignore", ACTION_IGNORE},   {"score", ACTION_SCORE},
-		{"log", ACTION_LOG},         {"quarantine", ACTION_QUARANTINE},
-		{"discard", ACTION_DISCARD}, {"tempfail", ACTION_TEMPFAIL},
-		{"reject", ACTION_REJECT},
+	    {"ignore", ACTION_IGNORE},	 {"score", ACTION_SCORE},
+	    {"log", ACTION_LOG},	 {"quarantine", ACTION_QUARANTINE},
+	    {"discard", ACTION_DISCARD}, {"tempfail", ACTION_TEMPFAIL},
+	    {"reject", ACTION_REJECT},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -222,7 +222,7 @@ END_TEST
 START_TEST(stages)
 {
 	static const char *const names[STAGE_COUNT] = {
-		"connect", "helo", "mail", "rcpt", "data", "header", "eoh", "body", "eom",
+	    "connect", "helo", "mail", "rcpt", "data", "header", "eoh", "body", "eom",
 	};
 
 	ck_assert_int_eq(STAGE_COUNT, 9);
