@@ -64,6 +64,10 @@ config_check() {
 	_build/mailsiftd -n -c doc/mailsift.conf.sample
 }
 
+address_data() {
+	python3 tests/tools/check-address-cases.py --summary
+}
+
 fuzz() {
 	bash tests/fuzz/run.sh 50000
 }
@@ -80,6 +84,7 @@ stage sanitizer-build build _build-asan --enable-sanitizers
 stage sanitizer-unit-tests sanitizer_tests
 stage distcheck distcheck
 stage config-check config_check
+stage address-data address_data
 stage fuzz fuzz
 if [[ "${1:-}" != "--no-e2e" ]]; then
 	stage e2e e2e
