@@ -11,21 +11,21 @@
 #include "mailsift/utf8.h"
 
 static const char *const addr_errors[] = {
-    [ADDR_OK] = "valid",
-    [ADDR_E_EMPTY] = "empty address",
-    [ADDR_E_NUL] = "NUL byte in address",
-    [ADDR_E_CTRL] = "control character in address",
-    [ADDR_E_TOO_LONG] = "address longer than 254 octets",
-    [ADDR_E_NO_AT] = "missing @domain",
-    [ADDR_E_LOCAL] = "invalid local part",
-    [ADDR_E_LOCAL_TOO_LONG] = "local part longer than 64 octets",
-    [ADDR_E_DOMAIN] = "invalid domain",
-    [ADDR_E_DOMAIN_TOO_LONG] = "domain longer than 255 octets",
-    [ADDR_E_LABEL_TOO_LONG] = "domain label longer than 63 octets",
-    [ADDR_E_LITERAL] = "invalid address literal",
-    [ADDR_E_8BIT] = "non-ASCII address without SMTPUTF8",
-    [ADDR_E_UTF8] = "invalid UTF-8 in address",
-    [ADDR_E_PATH] = "malformed path",
+	[ADDR_OK] = "valid",
+	[ADDR_E_EMPTY] = "empty address",
+	[ADDR_E_NUL] = "NUL byte in address",
+	[ADDR_E_CTRL] = "control character in address",
+	[ADDR_E_TOO_LONG] = "address longer than 254 octets",
+	[ADDR_E_NO_AT] = "missing @domain",
+	[ADDR_E_LOCAL] = "invalid local part",
+	[ADDR_E_LOCAL_TOO_LONG] = "local part longer than 64 octets",
+	[ADDR_E_DOMAIN] = "invalid domain",
+	[ADDR_E_DOMAIN_TOO_LONG] = "domain longer than 255 octets",
+	[ADDR_E_LABEL_TOO_LONG] = "domain label longer than 63 octets",
+	[ADDR_E_LITERAL] = "invalid address literal",
+	[ADDR_E_8BIT] = "non-ASCII address without SMTPUTF8",
+	[ADDR_E_UTF8] = "invalid UTF-8 in address",
+	[ADDR_E_PATH] = "malformed path",
 };
 
 const char *addr_strerror(enum addr_status status)

@@ -17,6 +17,7 @@
 
 #include "mailsift/cidr.h"
 #include "mailsift/config.h"
+#include "mailsift/dns.h"
 #include "mailsift/log.h"
 #include "mailsift/policy.h"
 #include "mailsift/rcptmap.h"
@@ -326,37 +327,92 @@ static int set_authserv_id(struct config *cfg, void *field, const char *value, c
 	return set_string(cfg, field, value, why);
 }
 
+/* "5s", "500ms" or plain seconds. */
+static int set_duration(struct config *cfg, void *field, const char *value, const char **why)
+{
+	char *end;
+	double v;
+
+	(void)cfg;
+	v = strtod(value, &end);
+	if (end != value && strcmp(end, "ms") == 0)
+		v /= 1000;
+	else if (end == value || (*end != '\0' && strcmp(end, "s") != 0))
+		v = -1;
+	if (!(v >= 0.01 && v <= 600)) {
+		*why = "expected a duration from 10ms to 600s, e.g. 5s or 500ms";
+		return -1;
+	}
+	*(unsigned *)field = (unsigned)(v * 1000 + 0.5);
+	return 0;
+}
+
+/* A size in bytes with an optional k or m suffix. */
+static int set_size(struct config *cfg, void *field, const char *value, const char **why)
+{
+	char *end;
+	unsigned long v;
+
+	(void)cfg;
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1024 * 1024, end++;
+	if (end == value || *end != '\0' || errno != 0 || v < 1024 || v > 1024ul * 1024 * 1024) {
+		*why = "expected a size from 1k to 1024m, e.g. 4m";
+		return -1;
+	}
+	*(size_t *)field = v;
+	return 0;
+}
+
+static int set_dns_servers(struct config *cfg, void *field, const char *value, const char **why)
+{
+	if (strcmp(value, "system") == 0)
+		return set_optional_string(cfg, field, "none", why);
+	if (dns_servers_valid(value, why) < 0)
+		return -1;
+	return set_string(cfg, field, value, why);
+}
+
 struct key_def {
 	const char *name;
 	value_fn set;
 	size_t offset;
 };
 
-#define KEY(n, fn, field)                                                                          \
-	{                                                                                          \
-		n, fn, offsetof(struct config, field)                                              \
-	}
+/* clang-format off */
+#define KEY(n, fn, field) {n, fn, offsetof(struct config, field)}
 
 static const struct key_def keys[] = {
-    KEY("socket", set_socket, socket),
-    KEY("socket_mode", set_mode, socket_mode),
-    KEY("socket_group", set_optional_string, socket_group),
-    KEY("user", set_optional_string, user),
-    KEY("pidfile", set_optional_string, pidfile),
-    KEY("syslog_facility", set_facility, syslog_facility),
-    KEY("log_level", set_log_level, log_debug),
-    KEY("milter_timeout", set_seconds, milter_timeout),
-    KEY("local_domains", set_strset, local_domains),
-    KEY("recipient_map", set_optional_string, recipient_map_path),
-    KEY("recipient_delimiter", set_delimiter, recipient_delimiter),
-    KEY("trusted_networks", set_networks, trusted_networks),
-    KEY("exempt_recipients", set_strset, exempt_recipients),
-    KEY("skip_sender_checks", set_skip, skip_sender_checks),
-    KEY("max_recipients", set_count, max_recipients),
-    KEY("authserv_id", set_authserv_id, authserv_id),
-    KEY("status_header", set_status_header, status_header),
-    KEY("dry_run", set_bool, dry_run),
+	KEY("socket", set_socket, socket),
+	KEY("socket_mode", set_mode, socket_mode),
+	KEY("socket_group", set_optional_string, socket_group),
+	KEY("user", set_optional_string, user),
+	KEY("pidfile", set_optional_string, pidfile),
+	KEY("syslog_facility", set_facility, syslog_facility),
+	KEY("log_level", set_log_level, log_debug),
+	KEY("milter_timeout", set_seconds, milter_timeout),
+	KEY("local_domains", set_strset, local_domains),
+	KEY("recipient_map", set_optional_string, recipient_map_path),
+	KEY("recipient_delimiter", set_delimiter, recipient_delimiter),
+	KEY("trusted_networks", set_networks, trusted_networks),
+	KEY("exempt_recipients", set_strset, exempt_recipients),
+	KEY("skip_sender_checks", set_skip, skip_sender_checks),
+	KEY("max_recipients", set_count, max_recipients),
+	KEY("authserv_id", set_authserv_id, authserv_id),
+	KEY("status_header", set_status_header, status_header),
+	KEY("dry_run", set_bool, dry_run),
+	KEY("dns_servers", set_dns_servers, dns_servers),
+	KEY("dns_timeout", set_duration, dns_timeout_ms),
+	KEY("dns_budget", set_duration, dns_budget_ms),
+	KEY("dns_cache", set_bool, dns_cache),
+	KEY("dns_cache_size", set_size, dns_cache_size),
+	KEY("sender_domain_check", set_bool, sender_domain_check),
 };
+/* clang-format on */
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -553,6 +609,11 @@ static int set_defaults(struct config *cfg)
 	cfg->exempt_recipients = strset_new();
 	cfg->skip_sender_checks = SKIP_AUTHENTICATED | SKIP_TRUSTED;
 	cfg->max_recipients = 1000;
+	cfg->dns_timeout_ms = 5000;
+	cfg->dns_budget_ms = 15000;
+	cfg->dns_cache = 1;
+	cfg->dns_cache_size = 4u << 20;
+	cfg->sender_domain_check = 1;
 	memcpy(cfg->recipient_delimiter, "+", 2);
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
 		memcpy(host, "localhost", sizeof("localhost"));
@@ -644,6 +705,26 @@ static void load_recipient_map(struct config *cfg, struct parse_state *ps)
 		ps->failed = 1;
 }
 
+static void make_resolver(struct config *cfg, struct parse_state *ps)
+{
+	struct dns_options o = {
+		.servers = cfg->dns_servers,
+		.timeout_ms = cfg->dns_timeout_ms,
+		.cache = cfg->dns_cache,
+		.cache_size = cfg->dns_cache_size,
+	};
+	const char *why = NULL;
+
+	if (cfg->dns_timeout_ms > cfg->dns_budget_ms) {
+		ps->line = ps->seen_line[key_index("dns_timeout")];
+		perr(ps, "dns_timeout is longer than dns_budget");
+		return;
+	}
+	cfg->resolver = dns_resolver_new(&o, &why);
+	if (cfg->resolver == NULL)
+		perr(ps, "%s", why);
+}
+
 static void config_free(struct config *cfg)
 {
 	if (cfg == NULL)
@@ -658,6 +739,8 @@ static void config_free(struct config *cfg)
 	free(cfg->recipient_map_path);
 	cidr_list_free(&cfg->trusted_networks);
 	strset_free(&cfg->exempt_recipients);
+	dns_resolver_free(&cfg->resolver);
+	free(cfg->dns_servers);
 	free(cfg->authserv_id);
 	free(cfg->status_header);
 	free(cfg);
@@ -678,8 +761,13 @@ static struct config *config_new(struct parse_state *ps)
 struct config *config_defaults(struct strbuf *errors)
 {
 	struct parse_state ps = {.file = "(defaults)", .errors = errors};
+	struct config *cfg = config_new(&ps);
 
-	return config_new(&ps);
+	if (cfg != NULL)
+		make_resolver(cfg, &ps);
+	if (cfg != NULL && ps.failed)
+		config_release(&cfg);
+	return cfg;
 }
 
 struct config *config_load(const char *path, struct strbuf *errors)
@@ -703,6 +791,8 @@ struct config *config_load(const char *path, struct strbuf *errors)
 	if (!ps.failed)
 		load_recipient_map(cfg, &ps);
 	ps.line = 0;
+	if (!ps.failed)
+		make_resolver(cfg, &ps);
 	cfg->path = strdup(path);
 	if (ps.failed || cfg->path == NULL) {
 		if (!ps.failed)

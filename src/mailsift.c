@@ -239,17 +239,17 @@ static void print_text(const struct offline_run *run)
 static int parse_check_options(int argc, char **argv, struct check_opts *o)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"from", required_argument, NULL, 'F'},
-	    {"rcpt", required_argument, NULL, 'R'},
-	    {"ip", required_argument, NULL, 'I'},
-	    {"helo", required_argument, NULL, 'H'},
-	    {"auth", required_argument, NULL, 'A'},
-	    {"smtputf8", no_argument, NULL, 'U'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'},
+		{"from", required_argument, NULL, 'F'},
+		{"rcpt", required_argument, NULL, 'R'},
+		{"ip", required_argument, NULL, 'I'},
+		{"helo", required_argument, NULL, 'H'},
+		{"auth", required_argument, NULL, 'A'},
+		{"smtputf8", no_argument, NULL, 'U'},
+		{"json", no_argument, NULL, 'j'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 

@@ -292,22 +292,22 @@ static sfsistat mlfi_unknown(SMFICTX *ctx, const char *cmd)
 }
 
 static struct smfiDesc milter_desc = {
-    .xxfi_name = "mailsift",
-    .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
-    .xxfi_connect = mlfi_connect,
-    .xxfi_helo = mlfi_helo,
-    .xxfi_envfrom = mlfi_envfrom,
-    .xxfi_envrcpt = mlfi_envrcpt,
-    .xxfi_header = mlfi_header,
-    .xxfi_eoh = mlfi_eoh,
-    .xxfi_body = mlfi_body,
-    .xxfi_eom = mlfi_eom,
-    .xxfi_abort = mlfi_abort,
-    .xxfi_close = mlfi_close,
-    .xxfi_unknown = mlfi_unknown,
-    .xxfi_data = mlfi_data,
-    .xxfi_negotiate = mlfi_negotiate,
+	.xxfi_name = "mailsift",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = mlfi_connect,
+	.xxfi_helo = mlfi_helo,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+	.xxfi_unknown = mlfi_unknown,
+	.xxfi_data = mlfi_data,
+	.xxfi_negotiate = mlfi_negotiate,
 };
 
 int milter_register(void)

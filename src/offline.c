@@ -65,7 +65,7 @@ static int envelope_stages(struct offline_run *run, const struct offline_env *en
 {
 	char from_buf[1024];
 	const char *from =
-	    env->from != NULL ? env->from : default_sender(mf, from_buf, sizeof(from_buf));
+		env->from != NULL ? env->from : default_sender(mf, from_buf, sizeof(from_buf));
 	char *mail_argv[3] = {(char *)from, env->smtputf8 ? "SMTPUTF8" : NULL, NULL};
 	struct event ev = {.stage = STAGE_CONNECT, .name = env->client_name, .value = env->ip};
 	struct decision d;
@@ -111,8 +111,9 @@ static void content_stages(struct offline_run *run, const struct msgfile *mf)
 	for (size_t off = 0; off < mf->body_len; off += OFFLINE_BODY_CHUNK) {
 		size_t n = mf->body_len - off < OFFLINE_BODY_CHUNK ? mf->body_len - off
 								   : OFFLINE_BODY_CHUNK;
-		struct event b = {
-		    .stage = STAGE_BODY, .data = (const unsigned char *)mf->body + off, .len = n};
+		struct event b = {.stage = STAGE_BODY,
+				  .data = (const unsigned char *)mf->body + off,
+				  .len = n};
 		pipeline_run(run->conn, &b, &d);
 	}
 	ev.stage = STAGE_EOM;

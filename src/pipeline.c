@@ -10,9 +10,23 @@
 #include "mailsift/pipeline.h"
 #include "mailsift/policy.h"
 
+/* clang-format off */
 static const struct check *const checks[] = {
-    &check_envelope,
+	&check_envelope,
+	&check_sender_domain,
 };
+/* clang-format on */
+
+int check_sender_checks_apply(const struct check_ctx *ctx)
+{
+	unsigned skip = ctx->cfg->skip_sender_checks;
+
+	if ((skip & SKIP_AUTHENTICATED) && ctx->msg->auth[0] != '\0')
+		return 0;
+	if ((skip & SKIP_TRUSTED) && ctx->conn->trusted)
+		return 0;
+	return 1;
+}
 
 void check_result(struct check_ctx *ctx, enum symbol_id sym, const char *fmt, ...)
 {

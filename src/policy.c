@@ -32,8 +32,8 @@ int policy_template_valid(const char *tmpl, const char **error_r)
 				break;
 		if (end == NULL || i == sizeof(expand_names) / sizeof(expand_names[0])) {
 			*error_r =
-			    "unknown %{...} in reply text (known: %{sender}, %{rcpt}, %{ip}, "
-			    "%{symbol}, %{detail}; write %% for a percent sign)";
+				"unknown %{...} in reply text (known: %{sender}, %{rcpt}, %{ip}, "
+				"%{symbol}, %{detail}; write %% for a percent sign)";
 			return -1;
 		}
 		p = end + 1;
@@ -115,8 +115,8 @@ void policy_expand(const char *tmpl, const struct conn *conn, const struct msg *
 static void note_shadow(struct msg *msg, enum action action, const struct result *res)
 {
 	char note[96];
-	int n =
-	    snprintf(note, sizeof(note), "%s(%s)", action_name(action), symbol_def(res->sym)->name);
+	int n = snprintf(note, sizeof(note), "%s(%s)", action_name(action),
+			 symbol_def(res->sym)->name);
 	size_t len = strlen(msg->shadow);
 
 	if (n < 0 || strstr(msg->shadow, note) != NULL || len + (size_t)n + 2 > sizeof(msg->shadow))
@@ -264,8 +264,8 @@ static int status_header(const struct conn *conn, struct msg *msg)
 	status_tests(cfg, msg, &sb, STATUS_HEADER_MAX - 64 - CONFIG_AUTHSERV_MAX);
 	sb_printf(&sb, "; host=%s", cfg->authserv_id);
 	if (rc == 0)
-		rc =
-		    sb.failed ? -1 : msg_add_edit(msg, HDR_ADD, cfg->status_header, sb_str(&sb), 0);
+		rc = sb.failed ? -1
+			       : msg_add_edit(msg, HDR_ADD, cfg->status_header, sb_str(&sb), 0);
 	sb_free(&sb);
 	return rc;
 }

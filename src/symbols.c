@@ -6,23 +6,38 @@
 #include "mailsift/symbols.h"
 
 static const struct symbol_def symbols[SYM_COUNT] = {
-    [SYM_SENDER_SYNTAX] = {"sender_syntax", ACTION_REJECT,
-			   "550 5.1.7 <%{sender}>: Sender address rejected: %{detail}", 0,
-			   SYM_SENDER_CHECK, "MAIL FROM is not a valid RFC 5321 mailbox"},
-    [SYM_RCPT_SYNTAX] = {"rcpt_syntax", ACTION_REJECT,
-			 "553 5.1.3 <%{rcpt}>: Recipient address rejected: %{detail}", 0,
-			 SYM_PER_RCPT, "RCPT TO is not a valid RFC 5321 mailbox"},
-    [SYM_RCPT_UNKNOWN] = {"rcpt_unknown", ACTION_REJECT,
-			  "550 5.1.1 <%{rcpt}>: Recipient address rejected: User unknown", 0,
-			  SYM_PER_RCPT, "recipient in a local domain but not in recipient_map"},
-    [SYM_RELAY_DENIED] = {"relay_denied", ACTION_REJECT, "554 5.7.1 <%{rcpt}>: Relay access denied",
-			  0, SYM_PER_RCPT,
-			  "recipient outside local_domains from an untrusted client"},
-    [SYM_TOO_MANY_RCPTS] = {"too_many_rcpts", ACTION_TEMPFAIL, "452 4.5.3 Too many recipients", 0,
-			    SYM_PER_RCPT, "more recipients than max_recipients in one message"},
-    [SYM_INTERNAL_ERROR] = {"internal_error", ACTION_TEMPFAIL,
-			    "451 4.3.0 Temporary failure in mail filter, try again later", 0, 0,
-			    "the filter could not check the message (out of memory, limits)"},
+	[SYM_SENDER_SYNTAX] = {"sender_syntax", ACTION_REJECT,
+			       "550 5.1.7 <%{sender}>: Sender address rejected: %{detail}", 0,
+			       SYM_SENDER_CHECK, "MAIL FROM is not a valid RFC 5321 mailbox"},
+	[SYM_RCPT_SYNTAX] = {"rcpt_syntax", ACTION_REJECT,
+			     "553 5.1.3 <%{rcpt}>: Recipient address rejected: %{detail}", 0,
+			     SYM_PER_RCPT, "RCPT TO is not a valid RFC 5321 mailbox"},
+	[SYM_RCPT_UNKNOWN] = {"rcpt_unknown", ACTION_REJECT,
+			      "550 5.1.1 <%{rcpt}>: Recipient address rejected: User unknown", 0,
+			      SYM_PER_RCPT, "recipient in a local domain but not in recipient_map"},
+	[SYM_RELAY_DENIED] = {"relay_denied", ACTION_REJECT,
+			      "554 5.7.1 <%{rcpt}>: Relay access denied", 0, SYM_PER_RCPT,
+			      "recipient outside local_domains from an untrusted client"},
+	[SYM_TOO_MANY_RCPTS] = {"too_many_rcpts", ACTION_TEMPFAIL, "452 4.5.3 Too many recipients",
+				0, SYM_PER_RCPT,
+				"more recipients than max_recipients in one message"},
+	[SYM_SENDER_DOMAIN_UNKNOWN] =
+		{"sender_domain_unknown", ACTION_REJECT,
+		 "550 5.1.8 <%{sender}>: Sender address rejected: Domain not found", 0,
+		 SYM_SENDER_CHECK, "the MAIL FROM domain has no MX and no address (RFC 5321 5.1)"},
+	[SYM_SENDER_NULL_MX] = {"sender_null_mx", ACTION_REJECT,
+				"550 5.7.27 <%{sender}>: Sender address rejected: Domain does not "
+				"accept mail (null MX)",
+				0, SYM_SENDER_CHECK,
+				"the MAIL FROM domain publishes a null MX (RFC 7505)"},
+	[SYM_SENDER_DOMAIN_TEMPFAIL] =
+		{"sender_domain_tempfail", ACTION_TEMPFAIL,
+		 "451 4.4.3 <%{sender}>: Sender address rejected: Domain "
+		 "lookup failed, try again later",
+		 0, SYM_SENDER_CHECK, "the MAIL FROM domain could not be looked up (DNS trouble)"},
+	[SYM_INTERNAL_ERROR] = {"internal_error", ACTION_TEMPFAIL,
+				"451 4.3.0 Temporary failure in mail filter, try again later", 0, 0,
+				"the filter could not check the message (out of memory, limits)"},
 };
 
 const struct symbol_def *symbol_def(enum symbol_id id)

@@ -6,15 +6,15 @@
 #include "mailsift/verdict.h"
 
 static const char *const stage_names[STAGE_COUNT] = {
-    "connect", "helo", "mail", "rcpt", "data", "header", "eoh", "body", "eom",
+	"connect", "helo", "mail", "rcpt", "data", "header", "eoh", "body", "eom",
 };
 
 static const char *const verdict_names[] = {
-    "continue", "accept", "quarantine", "discard", "tempfail", "reject",
+	"continue", "accept", "quarantine", "discard", "tempfail", "reject",
 };
 
 static const char *const action_names[] = {
-    "ignore", "score", "log", "quarantine", "discard", "tempfail", "reject",
+	"ignore", "score", "log", "quarantine", "discard", "tempfail", "reject",
 };
 
 const char *stage_name(enum stage stage)

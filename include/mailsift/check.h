@@ -26,6 +26,11 @@ struct check {
 /* Adds a result for sym; per-recipient symbols attach to ctx->rcpt. */
 void check_result(struct check_ctx *ctx, enum symbol_id sym, const char *fmt, ...) MS_PRINTF(3, 4);
 
+/* 0 when the client is exempt from sender checks (authenticated or in
+ * trusted_networks, as skip_sender_checks says). */
+int check_sender_checks_apply(const struct check_ctx *ctx);
+
 extern const struct check check_envelope;
+extern const struct check check_sender_domain;
 
 #endif

@@ -45,6 +45,14 @@ struct config {
 	unsigned skip_sender_checks;
 	size_t max_recipients;
 
+	char *dns_servers; /* NULL: /etc/resolv.conf */
+	unsigned dns_timeout_ms;
+	unsigned dns_budget_ms;
+	int dns_cache;
+	size_t dns_cache_size;
+	struct dns_resolver *resolver; /* owned: built from the dns_* keys */
+	int sender_domain_check;
+
 	char *authserv_id;
 	char *status_header; /* NULL: none added */
 	int dry_run;

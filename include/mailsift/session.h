@@ -8,6 +8,7 @@
 
 #include "mailsift/addr.h"
 #include "mailsift/config.h"
+#include "mailsift/dns.h"
 #include "mailsift/symbols.h"
 #include "mailsift/verdict.h"
 
@@ -49,7 +50,8 @@ struct msg {
 	struct addr sender;
 	enum addr_status sender_status;
 	int smtputf8;
-	char auth[128]; /* {auth_authen}, "" if none */
+	char auth[128];	       /* {auth_authen}, "" if none */
+	struct dns_budget dns; /* this message's DNS time, from MAIL FROM */
 
 	struct rcpt *rcpts; /* owned */
 	size_t nrcpts, rcpts_cap;

@@ -20,17 +20,6 @@ static int has_smtputf8(char **argv)
 	return 0;
 }
 
-static int sender_checks_apply(const struct check_ctx *ctx)
-{
-	unsigned skip = ctx->cfg->skip_sender_checks;
-
-	if ((skip & SKIP_AUTHENTICATED) && ctx->msg->auth[0] != '\0')
-		return 0;
-	if ((skip & SKIP_TRUSTED) && ctx->conn->trusted)
-		return 0;
-	return 1;
-}
-
 static void envelope_mail(struct check_ctx *ctx, const struct event *ev)
 {
 	struct msg *msg = ctx->msg;
@@ -41,12 +30,12 @@ static void envelope_mail(struct check_ctx *ctx, const struct event *ev)
 		sanitize(msg->auth, sizeof(msg->auth), ev->auth);
 	msg->sender_path = strndup(path, ADDR_PATH_MAX + 2);
 	msg->sender_status =
-	    addr_parse_path(path, strlen(path), msg->smtputf8 ? ADDR_UTF8 : 0, &msg->sender);
+		addr_parse_path(path, strlen(path), msg->smtputf8 ? ADDR_UTF8 : 0, &msg->sender);
 	if (msg->sender_path == NULL) {
 		check_result(ctx, SYM_INTERNAL_ERROR, "out of memory");
 		return;
 	}
-	if (msg->sender_status != ADDR_OK && sender_checks_apply(ctx))
+	if (msg->sender_status != ADDR_OK && check_sender_checks_apply(ctx))
 		check_result(ctx, SYM_SENDER_SYNTAX, "%s", addr_strerror(msg->sender_status));
 }
 
@@ -89,8 +78,8 @@ static void envelope_rcpt(struct check_ctx *ctx, const struct event *ev)
 		r->local = 1;
 		return;
 	}
-	r->status =
-	    addr_parse_path(r->path, strlen(r->path), ctx->msg->smtputf8 ? ADDR_UTF8 : 0, &r->addr);
+	r->status = addr_parse_path(r->path, strlen(r->path), ctx->msg->smtputf8 ? ADDR_UTF8 : 0,
+				    &r->addr);
 	if (r->status == ADDR_OK && r->addr.null)
 		r->status = ADDR_E_EMPTY; /* <> is a sender, never a recipient */
 	if (r->status != ADDR_OK) {
@@ -111,6 +100,6 @@ static void envelope_rcpt(struct check_ctx *ctx, const struct event *ev)
 }
 
 const struct check check_envelope = {
-    .name = "envelope",
-    .hooks = {[STAGE_MAIL] = envelope_mail, [STAGE_RCPT] = envelope_rcpt},
+	.name = "envelope",
+	.hooks = {[STAGE_MAIL] = envelope_mail, [STAGE_RCPT] = envelope_rcpt},
 };

@@ -24,6 +24,7 @@ local_domains     example.test
 recipient_map     $work/rcpts
 trusted_networks  192.0.2.0/24
 authserv_id       mx.e2e.test
+sender_domain_check no
 CONF
 
 sendmail_setup || e2e_die "cannot set up sendmail"
