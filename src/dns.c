@@ -113,8 +113,10 @@ static int set_options(struct ub_ctx *ctx, const struct dns_options *opts)
 	char size[32];
 
 	snprintf(size, sizeof(size), "%zu", opts->cache ? opts->cache_size : 0);
-	/* test and local resolvers live on loopback */
+	/* test and local resolvers live on loopback; and the resolvers we
+	 * forward to decide about "test." (RFC 6761), which test setups use */
 	if (ub_ctx_set_option(ctx, "do-not-query-localhost:", "no") != 0 ||
+	    ub_ctx_set_option(ctx, "local-zone:", "test. transparent") != 0 ||
 	    ub_ctx_set_option(ctx, "msg-cache-size:", size) != 0 ||
 	    ub_ctx_set_option(ctx, "rrset-cache-size:", size) != 0)
 		return -1;
@@ -274,7 +276,7 @@ enum dns_status dns_query(struct dns_resolver *r, struct dns_budget *b, const ch
 {
 	struct pending *p;
 	long limit = r->timeout_ms;
-	int id = 0;
+	int id = 0, budget_bound = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!name_valid(name))
@@ -283,8 +285,10 @@ enum dns_status dns_query(struct dns_resolver *r, struct dns_budget *b, const ch
 		long left = ms_until(&b->deadline);
 		if (left <= 0)
 			return out->status = DNS_BUDGET;
-		if (left < limit)
+		if (left < limit) {
 			limit = left;
+			budget_bound = 1;
+		}
 		b->queries++;
 	}
 	p = calloc(1, sizeof(*p));
@@ -298,8 +302,7 @@ enum dns_status dns_query(struct dns_resolver *r, struct dns_budget *b, const ch
 	wait_for(r, p, limit);
 	if (!atomic_load(&p->done)) {
 		abandon(r, p, id);
-		return out->status =
-			       b != NULL && ms_until(&b->deadline) <= 0 ? DNS_BUDGET : DNS_TEMP;
+		return out->status = budget_bound ? DNS_BUDGET : DNS_TEMP;
 	}
 	if (p->err != 0 || p->result == NULL) {
 		pending_free(p);

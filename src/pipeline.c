@@ -61,7 +61,11 @@ static int prepare(struct conn *conn, const struct event *ev, int *rcpt)
 	switch (ev->stage) {
 	case STAGE_CONNECT: conn_set_client(conn, ev->name, ev->value); return 0;
 	case STAGE_HELO: conn_set_helo(conn, ev->name); return 0;
-	case STAGE_MAIL: return msg_begin(conn) == NULL ? -1 : 0;
+	case STAGE_MAIL:
+		if (msg_begin(conn) == NULL)
+			return -1;
+		dns_budget_start(&conn->msg->dns, conn->cfg->dns_budget_ms);
+		return 0;
 	case STAGE_RCPT:
 		if (conn->msg == NULL)
 			return -1;
