@@ -411,6 +411,8 @@ static const struct key_def keys[] = {
 	KEY("dns_cache", set_bool, dns_cache),
 	KEY("dns_cache_size", set_size, dns_cache_size),
 	KEY("sender_domain_check", set_bool, sender_domain_check),
+	KEY("spf_check", set_bool, spf_check),
+	KEY("received_spf_header", set_bool, received_spf_header),
 };
 /* clang-format on */
 
@@ -614,6 +616,8 @@ static int set_defaults(struct config *cfg)
 	cfg->dns_cache = 1;
 	cfg->dns_cache_size = 4u << 20;
 	cfg->sender_domain_check = 1;
+	cfg->spf_check = 1;
+	cfg->received_spf_header = 1;
 	memcpy(cfg->recipient_delimiter, "+", 2);
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
 		memcpy(host, "localhost", sizeof("localhost"));

@@ -3,9 +3,11 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "mailsift/authres.h"
 #include "mailsift/check.h"
 #include "mailsift/pipeline.h"
 #include "mailsift/policy.h"
@@ -14,6 +16,7 @@
 static const struct check *const checks[] = {
 	&check_envelope,
 	&check_sender_domain,
+	&check_spf,
 };
 /* clang-format on */
 
@@ -53,6 +56,26 @@ static void internal_tempfail(const struct conn *conn, struct decision *out)
 		reply_soften(&out->reply, &out->reply);
 }
 
+/* Counts incoming Authentication-Results fields and remembers those that
+ * claim to be ours, for removal at end of message. */
+static int note_authres(struct conn *conn, const char *value)
+{
+	struct msg *msg = conn->msg;
+	int *n;
+
+	msg->authres_seen++;
+	if (value == NULL || !authres_claims(value, conn->cfg->authserv_id))
+		return 0;
+	if (msg->nauthres_ours >= MSG_MAX_EDITS)
+		return -1;
+	n = realloc(msg->authres_ours, (msg->nauthres_ours + 1) * sizeof(*n));
+	if (n == NULL)
+		return -1;
+	msg->authres_ours = n;
+	n[msg->nauthres_ours++] = (int)msg->authres_seen;
+	return 0;
+}
+
 /* Creates what the stage needs: the transaction at MAIL, the recipient at
  * RCPT. -1 when out of memory. */
 static int prepare(struct conn *conn, const struct event *ev, int *rcpt)
@@ -79,6 +102,8 @@ static int prepare(struct conn *conn, const struct event *ev, int *rcpt)
 		if (conn->cfg->status_header != NULL && ev->name != NULL &&
 		    strcasecmp(ev->name, conn->cfg->status_header) == 0)
 			conn->msg->status_headers_seen++;
+		if (ev->name != NULL && strcasecmp(ev->name, AUTHRES_HEADER) == 0)
+			return note_authres(conn, ev->value);
 		return 0;
 	default: return conn->msg == NULL ? -1 : 0;
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mailsift/authres.h"
 #include "mailsift/policy.h"
 #include "mailsift/strbuf.h"
 
@@ -325,6 +326,7 @@ void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out)
 	msg->reply = out->reply;
 	msg->verdict_symbol = out->symbol;
 	msg->decided = 1;
-	if ((best == VERDICT_ACCEPT || best == VERDICT_QUARANTINE) && status_header(conn, msg) < 0)
+	if ((best == VERDICT_ACCEPT || best == VERDICT_QUARANTINE) &&
+	    (status_header(conn, msg) < 0 || authres_edits(conn->cfg, msg) < 0))
 		internal_error(conn, msg, out, "too many header changes");
 }

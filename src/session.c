@@ -82,6 +82,7 @@ static void msg_free(struct msg **msg)
 		free(m->rcpts[i].path);
 	msg_clear_edits(m);
 	free(m->edits);
+	free(m->authres_ours);
 	free(m->rcpts);
 	free(m->results);
 	free(m->sender_path);

@@ -32,5 +32,6 @@ int check_sender_checks_apply(const struct check_ctx *ctx);
 
 extern const struct check check_envelope;
 extern const struct check check_sender_domain;
+extern const struct check check_spf;
 
 #endif

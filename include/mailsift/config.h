@@ -52,6 +52,8 @@ struct config {
 	size_t dns_cache_size;
 	struct dns_resolver *resolver; /* owned: built from the dns_* keys */
 	int sender_domain_check;
+	int spf_check;
+	int received_spf_header;
 
 	char *authserv_id;
 	char *status_header; /* NULL: none added */

@@ -9,6 +9,7 @@
 #include "mailsift/addr.h"
 #include "mailsift/config.h"
 #include "mailsift/dns.h"
+#include "mailsift/spf.h"
 #include "mailsift/symbols.h"
 #include "mailsift/verdict.h"
 
@@ -61,6 +62,12 @@ struct msg {
 
 	size_t header_count;
 	size_t status_headers_seen; /* incoming copies of our status header */
+	size_t authres_seen;	    /* incoming Authentication-Results fields */
+	int *authres_ours;	    /* owned: their 1-based indexes claiming our authserv_id */
+	size_t nauthres_ours;
+
+	int has_spf;
+	struct spf_outcome spf;
 
 	struct hdr_edit *edits; /* owned, with their strings */
 	size_t nedits, edits_cap;

@@ -223,7 +223,7 @@ static void check_defaults(const struct config *cfg)
 			 cfg->symbols[i].reply.xcode, cfg->symbols[i].reply.text);
 		ck_assert_int_eq(cfg->symbols[i].action, def->action);
 		ck_assert_str_eq(reply, def->reply);
-		ck_assert_double_eq(cfg->symbols[i].score, 0);
+		ck_assert_double_eq(cfg->symbols[i].score, def->score);
 	}
 }
 

@@ -155,7 +155,7 @@ static void load_config(const char *extra)
 	ck_assert_ptr_nonnull(fp);
 	fprintf(fp,
 		"local_domains example.test\ntrusted_networks 192.0.2.0/24\n"
-		"dns_servers %s\ndns_timeout 300ms\ndns_budget 2s\n%s",
+		"dns_servers %s\ndns_timeout 300ms\ndns_budget 2s\nspf_check no\n%s",
 		fakedns_server(dns), extra);
 	fclose(fp);
 	sb_init(&errors, 4096);

@@ -1,0 +1,45 @@
+/* SPF for the MAIL FROM identity (postmaster@HELO for the null sender),
+ * evaluated at MAIL FROM and answered at RCPT like the other sender
+ * checks. The outcome also feeds Authentication-Results and Received-SPF. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mailsift/check.h"
+#include "mailsift/spf.h"
+
+static const enum symbol_id symbol_of[] = {
+	[SPFR_NONE] = SYM_SPF_NONE,	      [SPFR_NEUTRAL] = SYM_SPF_NEUTRAL,
+	[SPFR_PASS] = SYM_SPF_PASS,	      [SPFR_FAIL] = SYM_SPF_FAIL,
+	[SPFR_SOFTFAIL] = SYM_SPF_SOFTFAIL,   [SPFR_TEMPERROR] = SYM_SPF_TEMPERROR,
+	[SPFR_PERMERROR] = SYM_SPF_PERMERROR,
+};
+
+static void spf_check_mail(struct check_ctx *ctx, const struct event *ev)
+{
+	struct msg *msg = ctx->msg;
+	char mailfrom[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2] = "";
+	struct spf_request req = {.ip = ctx->conn->client_addr,
+				  .helo = ctx->conn->helo[0] ? ctx->conn->helo : NULL,
+				  .receiver = ctx->cfg->authserv_id};
+
+	(void)ev;
+	if (!ctx->cfg->spf_check || msg->sender_status != ADDR_OK ||
+	    ctx->conn->client_addr[0] == '\0' || !check_sender_checks_apply(ctx))
+		return;
+	if (!msg->sender.null)
+		snprintf(mailfrom, sizeof(mailfrom), "%s@%s", msg->sender.local,
+			 msg->sender.domain);
+	req.mailfrom = mailfrom;
+	spf_evaluate(ctx->cfg->resolver, &msg->dns, &req, &msg->spf);
+	msg->has_spf = 1;
+	check_result(ctx, symbol_of[msg->spf.result], "%s",
+		     msg->spf.result == SPFR_FAIL && msg->spf.explanation[0] ? msg->spf.explanation
+									     : msg->spf.reason);
+}
+
+const struct check check_spf = {
+	.name = "spf",
+	.hooks = {[STAGE_MAIL] = spf_check_mail},
+};

@@ -1,0 +1,271 @@
+/* libspf2 behind our resolver.
+ *
+ * libspf2 predates RFC 7208: it restarts its lookup limit inside every
+ * include, has no void-lookup limit, and reports record errors and a
+ * timed-out first lookup only through its return code. Its DNS layer is
+ * public, so every query goes through a layer of ours that counts them,
+ * and the answer is corrected afterwards from what the layer saw. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <spf2/spf.h>
+#include <spf2/spf_dns.h>
+#include <spf2/spf_dns_rr.h>
+
+#include "mailsift/spf.h"
+
+/* What one evaluation's DNS layer saw. */
+struct spf_dns_ctx {
+	struct dns_resolver *resolver;
+	struct dns_budget *budget;
+	unsigned queries;
+	unsigned voids;
+	int temp;		      /* a lookup failed temporarily */
+	int over_limit;		      /* too many lookups or void lookups */
+	char first[DNS_NAME_MAX + 1]; /* the first TXT lookup: the identity's domain */
+};
+
+static const char *const result_names[] = {
+	[SPFR_NONE] = "none",		[SPFR_NEUTRAL] = "neutral",
+	[SPFR_PASS] = "pass",		[SPFR_FAIL] = "fail",
+	[SPFR_SOFTFAIL] = "softfail",	[SPFR_TEMPERROR] = "temperror",
+	[SPFR_PERMERROR] = "permerror",
+};
+
+const char *spf_result_name(enum spf_result r)
+{
+	return (unsigned)r <= SPFR_PERMERROR ? result_names[r] : "?";
+}
+
+/* Copies one answer's RDATA into libspf2's record, decoded per type. */
+static int fill_rr(SPF_dns_rr_t *rr, int idx, int type, const unsigned char *d, size_t len)
+{
+	char name[DNS_NAME_MAX + 1];
+	size_t off = 0;
+
+	switch (type) {
+	case DNS_TYPE_A:
+		if (len != 4 || SPF_dns_rr_buf_realloc(rr, idx, 4) != SPF_E_SUCCESS)
+			return -1;
+		memcpy(&rr->rr[idx]->a, d, 4);
+		return 0;
+	case DNS_TYPE_AAAA:
+		if (len != 16 || SPF_dns_rr_buf_realloc(rr, idx, 16) != SPF_E_SUCCESS)
+			return -1;
+		memcpy(&rr->rr[idx]->aaaa, d, 16);
+		return 0;
+	case DNS_TYPE_MX:
+		off = 2; /* preference: libspf2 does not need it */
+			 /* fall through */
+	case DNS_TYPE_PTR:
+		if (dns_wire_name(d, len, &off, name) < 0 ||
+		    SPF_dns_rr_buf_realloc(rr, idx, strlen(name) + 1) != SPF_E_SUCCESS)
+			return -1;
+		memcpy(rr->rr[idx]->ptr, name, strlen(name) + 1);
+		return 0;
+	default: /* TXT and SPF: the character-strings joined (RFC 7208 3.3) */
+		if (SPF_dns_rr_buf_realloc(rr, idx, len + 1) != SPF_E_SUCCESS)
+			return -1;
+		char *out = rr->rr[idx]->txt;
+		size_t o = 0;
+		for (size_t i = 0; i < len;) {
+			size_t n = d[i++];
+			if (i + n > len)
+				return -1;
+			memcpy(out + o, d + i, n);
+			o += n;
+			i += n;
+		}
+		out[o] = '\0';
+		return 0;
+	}
+}
+
+static SPF_dns_rr_t *answer_rr(SPF_dns_server_t *srv, const char *domain, int type,
+			       const struct dns_answer *a)
+{
+	SPF_dns_rr_t *rr = SPF_dns_rr_new_init(srv, domain, (ns_type)type, 60, NETDB_SUCCESS);
+	int n = 0;
+
+	if (rr == NULL)
+		return NULL;
+	for (size_t i = 0; i < a->count; i++)
+		if (fill_rr(rr, n, type, a->data[i], (size_t)a->len[i]) == 0)
+			n++;
+	rr->num_rr = n;
+	if (n == 0)
+		rr->herrno = NO_DATA;
+	return rr;
+}
+
+static SPF_dns_rr_t *lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
+			    int should_cache)
+{
+	struct spf_dns_ctx *ctx = srv->hook;
+	struct dns_answer a;
+	enum dns_status st;
+	SPF_dns_rr_t *rr;
+
+	(void)should_cache;
+	if (ctx->first[0] == '\0' && (int)type == DNS_TYPE_TXT)
+		snprintf(ctx->first, sizeof(ctx->first), "%s", domain);
+	if (++ctx->queries > SPF_QUERY_LIMIT || ctx->over_limit) {
+		ctx->over_limit = 1;
+		return SPF_dns_rr_new_init(srv, domain, type, 0, HOST_NOT_FOUND);
+	}
+	st = dns_query(ctx->resolver, ctx->budget, domain, (int)type, &a);
+	switch (st) {
+	case DNS_OK:
+		rr = answer_rr(srv, domain, (int)type, &a);
+		dns_answer_free(&a);
+		return rr;
+	case DNS_NXDOMAIN:
+	case DNS_NODATA:
+	case DNS_BADNAME:
+		/* the identity's own record lookup is not a void lookup */
+		if (!((int)type == DNS_TYPE_TXT && strcasecmp(domain, ctx->first) == 0) &&
+		    ++ctx->voids > SPF_VOID_LIMIT)
+			ctx->over_limit = 1;
+		return SPF_dns_rr_new_init(srv, domain, type, 0,
+					   st == DNS_NODATA ? NO_DATA : HOST_NOT_FOUND);
+	default: ctx->temp = 1; return SPF_dns_rr_new_init(srv, domain, type, 0, TRY_AGAIN);
+	}
+}
+
+static enum spf_result map_result(SPF_result_t r)
+{
+	switch (r) {
+	case SPF_RESULT_PASS: return SPFR_PASS;
+	case SPF_RESULT_FAIL: return SPFR_FAIL;
+	case SPF_RESULT_SOFTFAIL: return SPFR_SOFTFAIL;
+	case SPF_RESULT_NEUTRAL: return SPFR_NEUTRAL;
+	case SPF_RESULT_NONE: return SPFR_NONE;
+	case SPF_RESULT_TEMPERROR: return SPFR_TEMPERROR;
+	default: return SPFR_PERMERROR;
+	}
+}
+
+/* libspf2's answer, corrected by what our layer saw. */
+static enum spf_result corrected(const struct spf_dns_ctx *ctx, SPF_errcode_t err,
+				 SPF_response_t *resp, char *reason, size_t rlen)
+{
+	SPF_result_t r = resp != NULL ? SPF_response_result(resp) : SPF_RESULT_INVALID;
+
+	if (ctx->over_limit) {
+		snprintf(reason, rlen, "too many DNS lookups (%u, %u void)", ctx->queries,
+			 ctx->voids);
+		return SPFR_PERMERROR;
+	}
+	if (r == SPF_RESULT_INVALID || (err != SPF_E_SUCCESS && err != SPF_E_NOT_SPF)) {
+		if (ctx->temp) {
+			snprintf(reason, rlen, "DNS lookup failed");
+			return SPFR_TEMPERROR;
+		}
+		if (err == SPF_E_NOT_SPF || r == SPF_RESULT_NONE) {
+			snprintf(reason, rlen, "no SPF record");
+			return SPFR_NONE;
+		}
+		snprintf(reason, rlen, "bad SPF record: %s", SPF_strerror(err));
+		return SPFR_PERMERROR;
+	}
+	if (r == SPF_RESULT_NONE && ctx->temp) {
+		snprintf(reason, rlen, "DNS lookup failed");
+		return SPFR_TEMPERROR;
+	}
+	if (SPF_response_reason(resp) == SPF_REASON_LOCALHOST) {
+		/* libspf2 passes any loopback client: that is no SPF result */
+		snprintf(reason, rlen, "loopback client not evaluated");
+		return SPFR_NONE;
+	}
+	snprintf(reason, rlen, "%s", SPF_strreason(SPF_response_reason(resp)));
+	return map_result(r);
+}
+
+/* ::ffff:a.b.c.d is checked as the IPv4 address it is. */
+static SPF_errcode_t set_ip(SPF_request_t *sr, const char *ip)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, ip, &a4) == 1)
+		return SPF_request_set_ipv4(sr, a4);
+	if (inet_pton(AF_INET6, ip, &a6) != 1)
+		return SPF_E_INVALID_IP6;
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memcpy(&a4, &a6.s6_addr[12], 4);
+		return SPF_request_set_ipv4(sr, a4);
+	}
+	return SPF_request_set_ipv6(sr, a6);
+}
+
+static void describe(const struct spf_request *req, struct spf_outcome *out)
+{
+	if (req->mailfrom[0] != '\0')
+		snprintf(out->identity, sizeof(out->identity), "%s", req->mailfrom);
+	else
+		snprintf(out->identity, sizeof(out->identity), "postmaster@%s",
+			 req->helo != NULL ? req->helo : "unknown");
+	const char *at = strrchr(out->identity, '@');
+	snprintf(out->domain, sizeof(out->domain), "%s", at != NULL ? at + 1 : "");
+}
+
+static void response_texts(SPF_response_t *resp, struct spf_outcome *out)
+{
+	const char *exp = resp != NULL ? SPF_response_get_explanation(resp) : NULL;
+	const char *rs = resp != NULL ? SPF_response_get_received_spf_value(resp) : NULL;
+
+	if (out->result == SPFR_FAIL && exp != NULL)
+		snprintf(out->explanation, sizeof(out->explanation), "%s", exp);
+	if (rs != NULL)
+		snprintf(out->received_spf, sizeof(out->received_spf), "%s", rs);
+}
+
+int spf_evaluate(struct dns_resolver *r, struct dns_budget *b, const struct spf_request *req,
+		 struct spf_outcome *out)
+{
+	struct spf_dns_ctx ctx = {.resolver = r, .budget = b};
+	SPF_dns_server_t layer = {.lookup = lookup, .name = "mailsift", .hook = &ctx};
+	SPF_response_t *resp = NULL, *tmp = NULL;
+	SPF_server_t *srv;
+	SPF_request_t *sr;
+	SPF_errcode_t err;
+
+	memset(out, 0, sizeof(*out));
+	out->result = SPFR_TEMPERROR;
+	srv = SPF_server_new_dns(&layer, 0);
+	if (srv == NULL)
+		return -1;
+	SPF_server_set_rec_dom(srv, req->receiver != NULL ? req->receiver : "localhost");
+	SPF_server_set_explanation(
+		srv,
+		req->default_explanation != NULL
+			? req->default_explanation
+			: "%{o}%_does%_not%_designate%_%{i}%_as%_a%_permitted%_sender",
+		&tmp);
+	SPF_response_free(tmp);
+	sr = SPF_request_new(srv);
+	if (sr == NULL || set_ip(sr, req->ip) != SPF_E_SUCCESS ||
+	    SPF_request_set_helo_dom(sr, req->helo != NULL ? req->helo : "unknown") !=
+		    SPF_E_SUCCESS ||
+	    SPF_request_set_env_from(sr, req->mailfrom) != 0) {
+		snprintf(out->reason, sizeof(out->reason), "cannot build the SPF request");
+		out->result = SPFR_PERMERROR;
+	} else {
+		err = SPF_request_query_mailfrom(sr, &resp);
+		out->result = corrected(&ctx, err, resp, out->reason, sizeof(out->reason));
+		response_texts(resp, out);
+	}
+	describe(req, out);
+	out->queries = ctx.queries;
+	SPF_response_free(resp);
+	if (sr != NULL)
+		SPF_request_free(sr);
+	SPF_server_free(srv);
+	return 0;
+}
