@@ -117,6 +117,8 @@ static int set_options(struct ub_ctx *ctx, const struct dns_options *opts)
 	 * forward to decide about "test." (RFC 6761), which test setups use */
 	if (ub_ctx_set_option(ctx, "do-not-query-localhost:", "no") != 0 ||
 	    ub_ctx_set_option(ctx, "local-zone:", "test. transparent") != 0 ||
+	    /* answers in the order the server gave: SPF's "first 10 names" */
+	    ub_ctx_set_option(ctx, "rrset-roundrobin:", "no") != 0 ||
 	    ub_ctx_set_option(ctx, "msg-cache-size:", size) != 0 ||
 	    ub_ctx_set_option(ctx, "rrset-cache-size:", size) != 0)
 		return -1;

@@ -19,6 +19,7 @@
 #include <spf2/spf_dns_rr.h>
 
 #include "mailsift/spf.h"
+#include "mailsift/spf_record.h"
 
 /* What one evaluation's DNS layer saw. */
 struct spf_dns_ctx {
@@ -28,6 +29,9 @@ struct spf_dns_ctx {
 	unsigned voids;
 	int temp;		      /* a lookup failed temporarily */
 	int over_limit;		      /* too many lookups or void lookups */
+	int records;		      /* v=spf1 records at the identity's domain */
+	unsigned terms;		      /* include/redirect record lookups */
+	const char *bad_record;	      /* why a record was refused, or NULL */
 	char first[DNS_NAME_MAX + 1]; /* the first TXT lookup: the identity's domain */
 };
 
@@ -43,8 +47,64 @@ const char *spf_result_name(enum spf_result r)
 	return (unsigned)r <= SPFR_PERMERROR ? result_names[r] : "?";
 }
 
+/* Joins a TXT record's character-strings (RFC 7208 3.3). libspf2 reads
+ * explanation texts as macro strings and turns their spaces into '%': a
+ * text that is not an SPF record gets its spaces as the macro "%_". */
+static int fill_txt(struct spf_dns_ctx *ctx, SPF_dns_rr_t *rr, int idx, const unsigned char *d,
+		    size_t len)
+{
+	char *out;
+	size_t o = 0;
+
+	if (SPF_dns_rr_buf_realloc(rr, idx, 2 * len + 1) != SPF_E_SUCCESS)
+		return -1;
+	out = rr->rr[idx]->txt;
+	for (size_t i = 0; i < len;) {
+		size_t n = d[i++];
+		if (i + n > len)
+			return -1;
+		memcpy(out + o, d + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	if (memchr(d, '\0', len) != NULL && strncasecmp(out, "v=spf1", 6) == 0) {
+		ctx->bad_record = "NUL byte in the record";
+		return 0;
+	}
+	if (strncasecmp(out, "v=spf1", 6) == 0 && (out[6] == ' ' || out[6] == '\0')) {
+		const char *why = NULL;
+		char *fixed = malloc(2 * len + 64);
+
+		if (fixed == NULL)
+			return -1;
+		if (spf_record_rewrite(out, fixed, 2 * len + 64, &why) == 0)
+			snprintf(out, 2 * len + 1, "%s", fixed);
+		else
+			ctx->bad_record = why;
+		free(fixed);
+		return 0;
+	}
+	char *tmp = strdup(out);
+	if (tmp == NULL)
+		return -1;
+	o = 0;
+	for (const char *p = tmp; *p; p++) {
+		if (*p == ' ') {
+			out[o++] = '%';
+			out[o++] = '_';
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	free(tmp);
+	return 0;
+}
+
 /* Copies one answer's RDATA into libspf2's record, decoded per type. */
-static int fill_rr(SPF_dns_rr_t *rr, int idx, int type, const unsigned char *d, size_t len)
+static int fill_rr(struct spf_dns_ctx *ctx, SPF_dns_rr_t *rr, int idx, int type,
+		   const unsigned char *d, size_t len)
 {
 	char name[DNS_NAME_MAX + 1];
 	size_t off = 0;
@@ -70,20 +130,7 @@ static int fill_rr(SPF_dns_rr_t *rr, int idx, int type, const unsigned char *d, 
 		memcpy(rr->rr[idx]->ptr, name, strlen(name) + 1);
 		return 0;
 	default: /* TXT and SPF: the character-strings joined (RFC 7208 3.3) */
-		if (SPF_dns_rr_buf_realloc(rr, idx, len + 1) != SPF_E_SUCCESS)
-			return -1;
-		char *out = rr->rr[idx]->txt;
-		size_t o = 0;
-		for (size_t i = 0; i < len;) {
-			size_t n = d[i++];
-			if (i + n > len)
-				return -1;
-			memcpy(out + o, d + i, n);
-			o += n;
-			i += n;
-		}
-		out[o] = '\0';
-		return 0;
+		return fill_txt(ctx, rr, idx, d, len);
 	}
 }
 
@@ -95,13 +142,45 @@ static SPF_dns_rr_t *answer_rr(SPF_dns_server_t *srv, const char *domain, int ty
 
 	if (rr == NULL)
 		return NULL;
-	for (size_t i = 0; i < a->count; i++)
-		if (fill_rr(rr, n, type, a->data[i], (size_t)a->len[i]) == 0)
+	/* RFC 7208 4.6.4: of more than 10 PTR names only the first 10 count;
+	 * libspf2 would call the whole mechanism an error instead */
+	size_t count = type == DNS_TYPE_PTR && a->count > 10 ? 10 : a->count;
+
+	for (size_t i = 0; i < count; i++)
+		if (fill_rr(srv->hook, rr, n, type, a->data[i], (size_t)a->len[i]) == 0)
 			n++;
 	rr->num_rr = n;
 	if (n == 0)
 		rr->herrno = NO_DATA;
 	return rr;
+}
+
+/* A TXT answer without an SPF record is an explanation (or nothing of
+ * SPF's): RFC 7208 6.2 wants exactly one, of ASCII text, else none. */
+static int usable_txt(const struct dns_answer *a)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		const unsigned char *d = a->data[i];
+		if (a->len[i] > 7 && d[0] >= 6 && strncasecmp((const char *)d + 1, "v=spf1", 6) == 0)
+			return 1;
+	}
+	if (a->count != 1)
+		return 0;
+	for (int i = 0; i < a->len[0]; i++)
+		if (a->data[0][i] >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* libspf2 says "no SPF record" for a record it cannot compile: remember
+ * whether there was one (RFC 7208 4.5: "v=spf1" then a space or the end). */
+static void count_records(struct spf_dns_ctx *ctx, const SPF_dns_rr_t *rr)
+{
+	for (int i = 0; i < rr->num_rr; i++) {
+		const char *t = rr->rr[i]->txt;
+		if (strncasecmp(t, "v=spf1", 6) == 0 && (t[6] == ' ' || t[6] == '\0'))
+			ctx->records++;
+	}
 }
 
 static SPF_dns_rr_t *lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
@@ -122,15 +201,26 @@ static SPF_dns_rr_t *lookup(SPF_dns_server_t *srv, const char *domain, ns_type t
 	st = dns_query(ctx->resolver, ctx->budget, domain, (int)type, &a);
 	switch (st) {
 	case DNS_OK:
+		if ((int)type == DNS_TYPE_MX && a.count > 10)
+			ctx->over_limit = 1; /* RFC 7208 4.6.4: at most 10 MX names */
+		if ((int)type == DNS_TYPE_TXT && strcasecmp(domain, ctx->first) != 0 &&
+		    ++ctx->terms > 10)
+			ctx->over_limit = 1; /* include/redirect chains: libspf2 restarts its count */
+		if ((int)type == DNS_TYPE_TXT && !usable_txt(&a)) {
+			dns_answer_free(&a);
+			return SPF_dns_rr_new_init(srv, domain, type, 0, NO_DATA);
+		}
 		rr = answer_rr(srv, domain, (int)type, &a);
+		if (rr != NULL && (int)type == DNS_TYPE_TXT && strcasecmp(domain, ctx->first) == 0)
+			count_records(ctx, rr);
 		dns_answer_free(&a);
 		return rr;
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 	case DNS_BADNAME:
-		/* the identity's own record lookup is not a void lookup */
-		if (!((int)type == DNS_TYPE_TXT && strcasecmp(domain, ctx->first) == 0) &&
-		    ++ctx->voids > SPF_VOID_LIMIT)
+		/* void lookups are those of mechanisms (RFC 7208 4.6.4): record
+		 * and explanation lookups are TXT and do not count */
+		if ((int)type != DNS_TYPE_TXT && ++ctx->voids > SPF_VOID_LIMIT)
 			ctx->over_limit = 1;
 		return SPF_dns_rr_new_init(srv, domain, type, 0,
 					   st == DNS_NODATA ? NO_DATA : HOST_NOT_FOUND);
@@ -157,19 +247,28 @@ static enum spf_result corrected(const struct spf_dns_ctx *ctx, SPF_errcode_t er
 {
 	SPF_result_t r = resp != NULL ? SPF_response_result(resp) : SPF_RESULT_INVALID;
 
+	if (ctx->bad_record != NULL) {
+		snprintf(reason, rlen, "bad SPF record: %s", ctx->bad_record);
+		return SPFR_PERMERROR;
+	}
 	if (ctx->over_limit) {
 		snprintf(reason, rlen, "too many DNS lookups (%u, %u void)", ctx->queries,
 			 ctx->voids);
 		return SPFR_PERMERROR;
 	}
+	/* record errors come back only as a return code */
 	if (r == SPF_RESULT_INVALID || (err != SPF_E_SUCCESS && err != SPF_E_NOT_SPF)) {
 		if (ctx->temp) {
 			snprintf(reason, rlen, "DNS lookup failed");
 			return SPFR_TEMPERROR;
 		}
-		if (err == SPF_E_NOT_SPF || r == SPF_RESULT_NONE) {
+		if (err == SPF_E_NOT_SPF && ctx->records == 0) {
 			snprintf(reason, rlen, "no SPF record");
 			return SPFR_NONE;
+		}
+		if (err == SPF_E_NOT_SPF) {
+			snprintf(reason, rlen, "bad SPF record");
+			return SPFR_PERMERROR;
 		}
 		snprintf(reason, rlen, "bad SPF record: %s", SPF_strerror(err));
 		return SPFR_PERMERROR;

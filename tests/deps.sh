@@ -7,7 +7,8 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config m4 make \
 libmilter-dev libspf2-dev libopendkim-dev libpcre2-dev libunbound-dev check \
 postfix swaks libnet-ssleay-perl python3 util-linux procps iproute2 \
-ca-certificates clang libclang-rt-14-dev"
+ca-certificates clang libclang-rt-14-dev \
+unbound bind9-dnsutils"
 
 missing=""
 for p in $PACKAGES; do

@@ -275,6 +275,8 @@ static size_t answer(struct fakedns *d, const unsigned char *q, size_t qlen, uns
 			continue;
 		if (r->kind == KIND_TIMEOUT && !excepted(r, type))
 			return 0;
+		if (r->kind == KIND_TIMEOUT)
+			exists = 1;
 		if (r->kind == KIND_SERVFAIL)
 			rcode = 2;
 		if (r->kind != KIND_RR)
