@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 total_pass=0
 total_fail=0
 scripts_failed=()
-for t in "$here"/selftest.sh "$here"/test_*.sh; do
+for t in "$here"/selftest.sh "$here"/dns-selftest.sh "$here"/test_*.sh; do
 	name=$(basename "$t" .sh)
 	echo "--- $name"
 	out=$(bash "$t" 2>&1)
