@@ -38,6 +38,7 @@ recipient_map     $work/recipients
 trusted_networks  192.0.2.0/24
 authserv_id       mx.demo.test
 sender_domain_check no
+spf_check no
 CONF
 
 echo "== mailsiftd on 127.0.0.1:$milter_port, Postfix on 127.0.0.1:$smtp_port"

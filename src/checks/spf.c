@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mailsift/check.h"
 #include "mailsift/spf.h"
@@ -15,6 +16,12 @@ static const enum symbol_id symbol_of[] = {
 	[SPFR_SOFTFAIL] = SYM_SPF_SOFTFAIL,   [SPFR_TEMPERROR] = SYM_SPF_TEMPERROR,
 	[SPFR_PERMERROR] = SYM_SPF_PERMERROR,
 };
+
+static int is_loopback(const char *ip)
+{
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0 ||
+	       strncasecmp(ip, "::ffff:127.", 11) == 0;
+}
 
 static void spf_check_mail(struct check_ctx *ctx, const struct event *ev)
 {
@@ -27,6 +34,10 @@ static void spf_check_mail(struct check_ctx *ctx, const struct event *ev)
 	(void)ev;
 	if (!ctx->cfg->spf_check || msg->sender_status != ADDR_OK ||
 	    ctx->conn->client_addr[0] == '\0' || !check_sender_checks_apply(ctx))
+		return;
+	/* libspf2 passes every loopback client: that would be no SPF result at
+	 * all, so a loopback client outside trusted_networks is not evaluated */
+	if (is_loopback(ctx->conn->client_addr))
 		return;
 	if (!msg->sender.null)
 		snprintf(mailfrom, sizeof(mailfrom), "%s@%s", msg->sender.local,

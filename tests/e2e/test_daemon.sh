@@ -61,7 +61,8 @@ kill -KILL "$msd" "$(pgrep -P "$msd")" 2>/dev/null
 wait "$msd" 2>/dev/null
 e2e_assert_ok "stale socket left behind" test -S "$sock"
 mailsiftd_start msd2 "$work/ok.conf" "unix:$sock" -u nobody || e2e_die "mailsiftd restart"
-e2e_assert_ok "stale socket: replaced, daemon started" grep -q "listening on unix:$sock" "$(mailsiftd_log)"
+e2e_assert_ok "stale socket: replaced, daemon started" \
+	e2e_wait_for 10 grep -q "listening on unix:$sock" "$(mailsiftd_log)"
 mailsiftd_stop "$msd2" >/dev/null
 
 # --- a path that is not a socket is never removed

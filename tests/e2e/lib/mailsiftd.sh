@@ -38,6 +38,11 @@ mailsiftd_start() {
     local var=$1 conf=$2 socket=$3 msd_dir msd_pid
     shift 3
     [[ -x "${MAILSIFTD:-}" ]] || e2e_die "MAILSIFTD must name the mailsiftd binary"
+    # Never the system resolver: tests talk to loopback only. A test that
+    # does not run a DNS server of its own gets one where nothing answers.
+    if ! grep -q -E '^dns_servers[[:space:]]+127\.' "$conf"; then
+        printf '# added by tests/e2e/lib/mailsiftd.sh: no DNS outside loopback\ndns_servers 127.0.0.1@9\n' >>"$conf"
+    fi
     e2e_tmpdir msd_dir
     MAILSIFTD_LOG="$msd_dir/mailsiftd.log"
     e2e_spawn msd_pid "$MAILSIFTD_LOG" "$MAILSIFTD" -f -c "$conf" -p "$socket" -P "$msd_dir/pid" "$@"
