@@ -26,5 +26,18 @@ export DEBIAN_FRONTEND=noninteractive
 # need none.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q
+# The packages' own services (a system Postfix, a system unbound resolving
+# for the whole machine) must not start: the tests run private instances on
+# loopback. A policy-rc.d that says "no" keeps them down during the install.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	made_policy=1
+fi
 # shellcheck disable=SC2086 # word splitting wanted
-apt-get install -y -q --no-install-recommends $PACKAGES
+rc=0
+apt-get install -y -q --no-install-recommends $PACKAGES || rc=$?
+[ -n "$made_policy" ] && rm -f "$policy"
+exit $rc
