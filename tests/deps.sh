@@ -36,8 +36,8 @@ if [ ! -e "$policy" ]; then
 	chmod 755 "$policy"
 	made_policy=1
 fi
-# shellcheck disable=SC2086 # word splitting wanted
 rc=0
+# shellcheck disable=SC2086 # word splitting wanted
 apt-get install -y -q --no-install-recommends $PACKAGES || rc=$?
 [ -n "$made_policy" ] && rm -f "$policy"
 exit $rc

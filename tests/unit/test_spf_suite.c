@@ -209,6 +209,8 @@ static void run_one(struct dns_resolver *r, const char *suite, const struct tcas
 	c->failed++;
 	if (is_known(suite, t->name)) {
 		c->known++;
+		printf("%s %s: known difference: expected %s, got %s (%s)\n", suite, t->name,
+		       t->results, spf_result_name(out.result), out.reason);
 		return;
 	}
 	c->unexpected++;
