@@ -412,6 +412,9 @@ static const struct key_def keys[] = {
 	KEY("dns_cache_size", set_size, dns_cache_size),
 	KEY("sender_domain_check", set_bool, sender_domain_check),
 	KEY("spf_check", set_bool, spf_check),
+	KEY("helo_check", set_bool, helo_check),
+	KEY("own_names", set_strset, own_names),
+	KEY("own_networks", set_networks, own_networks),
 	KEY("received_spf_header", set_bool, received_spf_header),
 };
 /* clang-format on */
@@ -617,6 +620,11 @@ static int set_defaults(struct config *cfg)
 	cfg->dns_cache_size = 4u << 20;
 	cfg->sender_domain_check = 1;
 	cfg->spf_check = 1;
+	cfg->helo_check = 1;
+	cfg->own_names = strset_new();
+	cfg->own_networks = cidr_list_new();
+	if (cfg->own_names == NULL || cfg->own_networks == NULL)
+		return -1;
 	cfg->received_spf_header = 1;
 	memcpy(cfg->recipient_delimiter, "+", 2);
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
@@ -744,6 +752,8 @@ static void config_free(struct config *cfg)
 	cidr_list_free(&cfg->trusted_networks);
 	strset_free(&cfg->exempt_recipients);
 	dns_resolver_free(&cfg->resolver);
+	strset_free(&cfg->own_names);
+	cidr_list_free(&cfg->own_networks);
 	free(cfg->dns_servers);
 	free(cfg->authserv_id);
 	free(cfg->status_header);

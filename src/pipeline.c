@@ -15,6 +15,7 @@
 /* clang-format off */
 static const struct check *const checks[] = {
 	&check_envelope,
+	&check_helo,
 	&check_sender_domain,
 	&check_spf,
 };

@@ -60,6 +60,13 @@ static const struct symbol_def symbols[SYM_COUNT] = {
 			       "451 4.7.24 <%{sender}>: Sender address rejected: SPF lookup failed, "
 			       "try again later",
 			       0, SYM_SENDER_CHECK, "SPF could not be evaluated: DNS trouble"},
+	[SYM_HELO_SYNTAX] = {"helo_syntax", ACTION_SCORE,
+			     "550 5.5.2 Helo command rejected: invalid HELO name", 1.0, SYM_SENDER_CHECK,
+			     "the HELO/EHLO name is neither a domain name nor an address literal"},
+	[SYM_HELO_FORGED] = {"helo_forged", ACTION_REJECT,
+			     "550 5.7.1 Helo command rejected: you are not %{detail}", 0,
+			     SYM_SENDER_CHECK,
+			     "an outside client claims one of our names or addresses in HELO"},
 	[SYM_INTERNAL_ERROR] = {"internal_error", ACTION_TEMPFAIL,
 				"451 4.3.0 Temporary failure in mail filter, try again later", 0, 0,
 				"the filter could not check the message (out of memory, limits)"},

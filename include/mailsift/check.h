@@ -31,6 +31,7 @@ void check_result(struct check_ctx *ctx, enum symbol_id sym, const char *fmt, ..
 int check_sender_checks_apply(const struct check_ctx *ctx);
 
 extern const struct check check_envelope;
+extern const struct check check_helo;
 extern const struct check check_sender_domain;
 extern const struct check check_spf;
 
