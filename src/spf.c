@@ -282,7 +282,10 @@ static enum spf_result corrected(const struct spf_dns_ctx *ctx, SPF_errcode_t er
 		snprintf(reason, rlen, "loopback client not evaluated");
 		return SPFR_NONE;
 	}
-	snprintf(reason, rlen, "%s", SPF_strreason(SPF_response_reason(resp)));
+	if (r == SPF_RESULT_NONE)
+		snprintf(reason, rlen, "no SPF record");
+	else
+		snprintf(reason, rlen, "%s", SPF_strreason(SPF_response_reason(resp)));
 	return map_result(r);
 }
 
