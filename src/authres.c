@@ -17,14 +17,12 @@ static void put_comment(struct strbuf *sb, const char *text)
 	sb_putc(sb, ')');
 }
 
-static void spf_entry(const struct msg *msg, struct strbuf *sb)
+static void spf_entry(const struct spf_outcome *o, int helo, struct strbuf *sb)
 {
-	const struct spf_outcome *o = &msg->spf;
-
 	sb_printf(sb, "; spf=%s", spf_result_name(o->result));
 	if (o->reason[0] != '\0')
 		put_comment(sb, o->reason);
-	if (msg->sender.null)
+	if (helo)
 		sb_printf(sb, " smtp.helo=%s", o->domain);
 	else
 		sb_printf(sb, " smtp.mailfrom=%s", o->identity);
@@ -33,11 +31,14 @@ static void spf_entry(const struct msg *msg, struct strbuf *sb)
 void authres_value(const struct config *cfg, const struct msg *msg, struct strbuf *out)
 {
 	sb_puts(out, cfg->authserv_id);
-	if (!msg->has_spf) {
+	if (!msg->has_spf && !msg->has_spf_helo) {
 		sb_puts(out, "; none");
 		return;
 	}
-	spf_entry(msg, out);
+	if (msg->has_spf)
+		spf_entry(&msg->spf, msg->sender.null, out);
+	if (msg->has_spf_helo)
+		spf_entry(&msg->spf_helo, 1, out);
 }
 
 /* Skips white space and (nested) comments. */
@@ -76,9 +77,9 @@ int authres_edits(const struct config *cfg, struct msg *msg)
 	/* a forged claim to our authserv-id must not reach anyone downstream */
 	for (size_t i = msg->nauthres_ours; i > 0 && rc == 0; i--)
 		rc = msg_add_edit(msg, HDR_DELETE, AUTHRES_HEADER, NULL, msg->authres_ours[i - 1]);
-	if (!msg->has_spf)
+	if (!msg->has_spf && !msg->has_spf_helo)
 		return rc; /* nothing was authenticated: nothing to report */
-	if (rc == 0 && cfg->received_spf_header && msg->spf.received_spf[0])
+	if (rc == 0 && msg->has_spf && cfg->received_spf_header && msg->spf.received_spf[0])
 		rc = msg_add_edit(msg, HDR_INSERT, "Received-SPF", msg->spf.received_spf, 0);
 	sb_init(&sb, 998);
 	authres_value(cfg, msg, &sb);

@@ -412,6 +412,7 @@ static const struct key_def keys[] = {
 	KEY("dns_cache_size", set_size, dns_cache_size),
 	KEY("sender_domain_check", set_bool, sender_domain_check),
 	KEY("spf_check", set_bool, spf_check),
+	KEY("spf_helo_check", set_bool, spf_helo_check),
 	KEY("helo_check", set_bool, helo_check),
 	KEY("own_names", set_strset, own_names),
 	KEY("own_networks", set_networks, own_networks),
@@ -620,6 +621,7 @@ static int set_defaults(struct config *cfg)
 	cfg->dns_cache_size = 4u << 20;
 	cfg->sender_domain_check = 1;
 	cfg->spf_check = 1;
+	cfg->spf_helo_check = 1;
 	cfg->helo_check = 1;
 	cfg->own_names = strset_new();
 	cfg->own_networks = cidr_list_new();

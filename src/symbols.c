@@ -51,17 +51,25 @@ static const struct symbol_def symbols[SYM_COUNT] = {
 	[SYM_SPF_NONE] = {"spf_none", ACTION_SCORE,
 			  "550 5.7.23 <%{sender}>: Sender address rejected: no SPF record", 0,
 			  SYM_SENDER_CHECK, "no SPF record for the domain"},
-	[SYM_SPF_PERMERROR] = {"spf_permerror", ACTION_SCORE,
-			       "550 5.7.24 <%{sender}>: Sender address rejected: SPF record error: "
-			       "%{detail}",
-			       0.5, SYM_SENDER_CHECK,
-			       "the domain's SPF record is broken (scored, not rejected, by default)"},
-	[SYM_SPF_TEMPERROR] = {"spf_temperror", ACTION_TEMPFAIL,
-			       "451 4.7.24 <%{sender}>: Sender address rejected: SPF lookup failed, "
-			       "try again later",
-			       0, SYM_SENDER_CHECK, "SPF could not be evaluated: DNS trouble"},
+	[SYM_SPF_PERMERROR] =
+		{"spf_permerror", ACTION_SCORE,
+		 "550 5.7.24 <%{sender}>: Sender address rejected: SPF record error: "
+		 "%{detail}",
+		 0.5, SYM_SENDER_CHECK,
+		 "the domain's SPF record is broken (scored, not rejected, by default)"},
+	[SYM_SPF_TEMPERROR] =
+		{"spf_temperror", ACTION_TEMPFAIL,
+		 "451 4.7.24 <%{sender}>: Sender address rejected: SPF lookup failed, "
+		 "try again later",
+		 0, SYM_SENDER_CHECK, "SPF could not be evaluated: DNS trouble"},
+	[SYM_SPF_HELO_FAIL] = {"spf_helo_fail", ACTION_SCORE,
+			       "550 5.7.23 Helo command rejected: SPF check failed for the HELO "
+			       "name: %{detail}",
+			       1.0, SYM_SENDER_CHECK,
+			       "SPF fail for the HELO identity (RFC 7208 2.3): scored by default"},
 	[SYM_HELO_SYNTAX] = {"helo_syntax", ACTION_SCORE,
-			     "550 5.5.2 Helo command rejected: invalid HELO name", 1.0, SYM_SENDER_CHECK,
+			     "550 5.5.2 Helo command rejected: invalid HELO name", 1.0,
+			     SYM_SENDER_CHECK,
 			     "the HELO/EHLO name is neither a domain name nor an address literal"},
 	[SYM_HELO_FORGED] = {"helo_forged", ACTION_REJECT,
 			     "550 5.7.1 Helo command rejected: you are not %{detail}", 0,

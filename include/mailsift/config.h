@@ -53,6 +53,7 @@ struct config {
 	struct dns_resolver *resolver; /* owned: built from the dns_* keys */
 	int sender_domain_check;
 	int spf_check;
+	int spf_helo_check;
 	int helo_check;
 	struct strset *own_names;	/* owned: names HELO may not claim from outside */
 	struct cidr_list *own_networks; /* owned: addresses HELO may not claim */

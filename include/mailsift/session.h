@@ -68,6 +68,8 @@ struct msg {
 
 	int has_spf;
 	struct spf_outcome spf;
+	int has_spf_helo; /* the HELO identity, checked apart (RFC 7208 2.3) */
+	struct spf_outcome spf_helo;
 
 	struct hdr_edit *edits; /* owned, with their strings */
 	size_t nedits, edits_cap;

@@ -23,6 +23,30 @@ static int is_loopback(const char *ip)
 	       strncasecmp(ip, "::ffff:127.", 11) == 0;
 }
 
+/* RFC 7208 2.3: the HELO identity on its own, when it is a domain name.
+ * (For the null sender the MAIL FROM check is already postmaster@HELO.) */
+static void check_helo_identity(struct check_ctx *ctx, struct spf_request *req)
+{
+	struct msg *msg = ctx->msg;
+	char probe[ADDR_PATH_MAX];
+	struct addr a;
+	int n;
+
+	if (req->helo == NULL)
+		return;
+	n = snprintf(probe, sizeof(probe), "postmaster@%s", req->helo);
+	if (n < 0 || (size_t)n >= sizeof(probe) || addr_parse(probe, (size_t)n, 0, &a) != ADDR_OK ||
+	    a.literal || strchr(a.domain, '.') == NULL)
+		return;
+	req->mailfrom = "";
+	spf_evaluate(ctx->cfg->resolver, &msg->dns, req, &msg->spf_helo);
+	msg->has_spf_helo = 1;
+	if (msg->spf_helo.result == SPFR_FAIL)
+		check_result(ctx, SYM_SPF_HELO_FAIL, "%s",
+			     msg->spf_helo.explanation[0] ? msg->spf_helo.explanation
+							  : msg->spf_helo.reason);
+}
+
 static void spf_check_mail(struct check_ctx *ctx, const struct event *ev)
 {
 	struct msg *msg = ctx->msg;
@@ -42,6 +66,8 @@ static void spf_check_mail(struct check_ctx *ctx, const struct event *ev)
 	if (!msg->sender.null)
 		snprintf(mailfrom, sizeof(mailfrom), "%s@%s", msg->sender.local,
 			 msg->sender.domain);
+	if (ctx->cfg->spf_helo_check && !msg->sender.null)
+		check_helo_identity(ctx, &req);
 	req.mailfrom = mailfrom;
 	spf_evaluate(ctx->cfg->resolver, &msg->dns, &req, &msg->spf);
 	msg->has_spf = 1;

@@ -33,6 +33,7 @@ explained.test.   300 IN MX  10 mx.good.test.
 explained.test.   300 IN TXT "v=spf1 -all exp=why.explained.test"
 why.explained.test. 300 IN TXT "Mail from %{d} must come from our own servers"
 nullmx.test.      300 IN MX  0 .
+helo-bad.test.    300 IN TXT "v=spf1 -all"
 slow.test.        TIMEOUT
 ZONE
 dns_start dns "$work/zone" || e2e_die "cannot start the DNS server"
@@ -66,7 +67,7 @@ h=$(e2e_mbox_headers "$mbox" 1)
 # the first header after Postfix's Return-Path/Delivered-To lines of local delivery
 first=$(grep -v -E '^(From |Return-Path:|X-Original-To:|Delivered-To:)' <<<"$h" | head -n 1)
 e2e_assert_eq "spf pass: Authentication-Results is the topmost header" \
-	"Authentication-Results: mx.e2e.test; spf=pass (mechanism) smtp.mailfrom=alice@good.test" "$first"
+	"Authentication-Results: mx.e2e.test; spf=pass (mechanism) smtp.mailfrom=alice@good.test; spf=none (no SPF record) smtp.helo=mail.client.test" "$first"
 e2e_assert_match "spf pass: Received-SPF added" \
 	'Received-SPF: pass \(mx\.e2e\.test: domain of good\.test designates 192\.0\.2\.10 as permitted sender\) client-ip=192\.0\.2\.10; envelope-from=alice@good\.test; helo=mail\.client\.test;' "$h"
 e2e_assert_contains "spf pass: status header names the result" \
@@ -95,6 +96,17 @@ e2e_assert_contains "spf softfail: A-R" \
 	"Authentication-Results: mx.e2e.test; spf=softfail (mechanism) smtp.mailfrom=dave@soft.test" "$h"
 e2e_assert_contains "spf softfail: scored" "X-Mailsift-Status: accept; score=0.9; tests=spf_softfail" "$h"
 
+# --- the HELO identity is checked too (RFC 7208 2.3): a fail is scored
+t=$(e2e_smtp "$smtp_port" alice@good.test user@example.test --helo helo-bad.test \
+	--xclient-addr 192.0.2.10 --header "Subject: helo fail")
+e2e_assert_match "spf helo fail: accepted (scored)" '^250 2\.0\.0 ' "$(e2e_reply_eod "$t")"
+postfix_wait_delivery "$work/pf" 3
+h=$(e2e_mbox_headers "$mbox" 3)
+e2e_assert_contains "spf helo fail: A-R has both identities" \
+	"Authentication-Results: mx.e2e.test; spf=pass (mechanism) smtp.mailfrom=alice@good.test; spf=fail (mechanism) smtp.helo=helo-bad.test" "$h"
+e2e_assert_contains "spf helo fail: scored" \
+	"X-Mailsift-Status: accept; score=1.0; tests=spf_helo_fail,spf_pass; host=mx.e2e.test" "$h"
+
 # --- sender domains: NXDOMAIN, null MX
 t=$(smtp 198.51.100.7 eve@nosuch.test user@example.test --quit-after RCPT)
 e2e_assert_eq "sender domain NXDOMAIN: 550 5.1.8" \
@@ -121,8 +133,8 @@ t=$(smtp 192.0.2.10 alice@good.test user@example.test --header "Subject: forged 
 	--add-header "Authentication-Results: mx.e2e.test; spf=pass smtp.mailfrom=ceo@bank.test" \
 	--add-header "Authentication-Results: other.example; spf=fail smtp.mailfrom=x@y.test")
 e2e_assert_match "forged A-R: queued" '^250 2\.0\.0 ' "$(e2e_reply_eod "$t")"
-postfix_wait_delivery "$work/pf" 3
-h=$(e2e_mbox_headers "$mbox" 3)
+postfix_wait_delivery "$work/pf" 4
+h=$(e2e_mbox_headers "$mbox" 4)
 e2e_assert_contains "forged A-R: right message" "Subject: forged ar" "$h"
 e2e_assert_eq "forged A-R: only ours claims mx.e2e.test" 1 "$(grep -c '^Authentication-Results: mx\.e2e\.test;' <<<"$h")"
 e2e_assert_not_contains "forged A-R: the forged result is gone" "ceo@bank.test" "$h"
