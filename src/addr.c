@@ -459,6 +459,19 @@ enum addr_status addr_parse_path(const char *s, size_t len, unsigned flags, stru
 	return addr_parse(s, len, flags, out);
 }
 
+enum addr_status addr_domain_valid(const char *domain, unsigned flags, int *literal)
+{
+	const unsigned char *s = (const unsigned char *)domain;
+	size_t len = strlen(domain), alen;
+	enum addr_status st;
+	int utf8;
+
+	*literal = 0;
+	if ((st = scan_octets(s, len, flags, &utf8)) != ADDR_OK)
+		return st;
+	return check_domain(s, len, literal, &alen);
+}
+
 int addr_domain_equal(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;

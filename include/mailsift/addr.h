@@ -53,6 +53,10 @@ enum addr_status addr_parse_path(const char *s, size_t len, unsigned flags, stru
 
 const char *addr_strerror(enum addr_status status);
 
+/* Validates a domain or address literal on its own (a HELO name);
+ * *literal says which it was. */
+enum addr_status addr_domain_valid(const char *domain, unsigned flags, int *literal);
+
 /* Case-insensitive ASCII comparison of two domains. */
 int addr_domain_equal(const char *a, const char *b);
 

@@ -41,16 +41,12 @@ static int claims_us(const struct config *cfg, const char *helo)
 static void helo_mail(struct check_ctx *ctx, const struct event *ev)
 {
 	const char *helo = ctx->conn->helo;
-	char probe[ADDR_PATH_MAX];
-	struct addr a;
-	int n;
+	int literal;
 
 	(void)ev;
 	if (!ctx->cfg->helo_check || helo[0] == '\0' || !check_sender_checks_apply(ctx))
 		return;
-	n = snprintf(probe, sizeof(probe), "postmaster@%s", helo);
-	if (n < 0 || (size_t)n >= sizeof(probe) ||
-	    addr_parse(probe, (size_t)n, ADDR_UTF8, &a) != ADDR_OK)
+	if (addr_domain_valid(helo, ADDR_UTF8, &literal) != ADDR_OK)
 		check_result(ctx, SYM_HELO_SYNTAX, "HELO %s", helo);
 	if (claims_us(ctx->cfg, helo))
 		check_result(ctx, SYM_HELO_FORGED, "%s", helo);

@@ -28,15 +28,10 @@ static int is_loopback(const char *ip)
 static void check_helo_identity(struct check_ctx *ctx, struct spf_request *req)
 {
 	struct msg *msg = ctx->msg;
-	char probe[ADDR_PATH_MAX];
-	struct addr a;
-	int n;
+	int literal;
 
-	if (req->helo == NULL)
-		return;
-	n = snprintf(probe, sizeof(probe), "postmaster@%s", req->helo);
-	if (n < 0 || (size_t)n >= sizeof(probe) || addr_parse(probe, (size_t)n, 0, &a) != ADDR_OK ||
-	    a.literal || strchr(a.domain, '.') == NULL)
+	if (req->helo == NULL || addr_domain_valid(req->helo, 0, &literal) != ADDR_OK || literal ||
+	    strchr(req->helo, '.') == NULL)
 		return;
 	req->mailfrom = "";
 	spf_evaluate(ctx->cfg->resolver, &msg->dns, req, &msg->spf_helo);
