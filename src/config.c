@@ -731,6 +731,8 @@ static void make_resolver(struct config *cfg, struct parse_state *ps)
 
 	if (cfg->dns_timeout_ms > cfg->dns_budget_ms) {
 		ps->line = ps->seen_line[key_index("dns_timeout")];
+		if (ps->line == 0)
+			ps->line = ps->seen_line[key_index("dns_budget")];
 		perr(ps, "dns_timeout is longer than dns_budget");
 		return;
 	}

@@ -252,7 +252,7 @@ static enum spf_result corrected(const struct spf_dns_ctx *ctx, SPF_errcode_t er
 		return SPFR_PERMERROR;
 	}
 	if (ctx->over_limit) {
-		snprintf(reason, rlen, "too many DNS lookups (%u, %u void)", ctx->queries,
+		snprintf(reason, rlen, "too many DNS lookups: %u, %u of them void", ctx->queries,
 			 ctx->voids);
 		return SPFR_PERMERROR;
 	}
@@ -317,15 +317,30 @@ static void describe(const struct spf_request *req, struct spf_outcome *out)
 	snprintf(out->domain, sizeof(out->domain), "%s", at != NULL ? at + 1 : "");
 }
 
+/* Received-SPF (RFC 7208 9.1): libspf2's own field when it agrees with
+ * the corrected result, else ours, so the two headers never disagree. */
+static void received_spf(const struct spf_request *req, SPF_response_t *resp,
+			 struct spf_outcome *out)
+{
+	const char *rs = resp != NULL ? SPF_response_get_received_spf_value(resp) : NULL;
+	size_t n = strlen(spf_result_name(out->result));
+
+	if (rs != NULL && strncmp(rs, spf_result_name(out->result), n) == 0 && rs[n] == ' ') {
+		snprintf(out->received_spf, sizeof(out->received_spf), "%s", rs);
+		return;
+	}
+	snprintf(out->received_spf, sizeof(out->received_spf),
+		 "%s (%s: %s) client-ip=%s; envelope-from=%s; helo=%s;", spf_result_name(out->result),
+		 req->receiver != NULL ? req->receiver : "localhost", out->reason, req->ip,
+		 out->identity, req->helo != NULL ? req->helo : "unknown");
+}
+
 static void response_texts(SPF_response_t *resp, struct spf_outcome *out)
 {
 	const char *exp = resp != NULL ? SPF_response_get_explanation(resp) : NULL;
-	const char *rs = resp != NULL ? SPF_response_get_received_spf_value(resp) : NULL;
 
 	if (out->result == SPFR_FAIL && exp != NULL)
 		snprintf(out->explanation, sizeof(out->explanation), "%s", exp);
-	if (rs != NULL)
-		snprintf(out->received_spf, sizeof(out->received_spf), "%s", rs);
 }
 
 int spf_evaluate(struct dns_resolver *r, struct dns_budget *b, const struct spf_request *req,
@@ -364,6 +379,7 @@ int spf_evaluate(struct dns_resolver *r, struct dns_budget *b, const struct spf_
 		response_texts(resp, out);
 	}
 	describe(req, out);
+	received_spf(req, resp, out);
 	out->queries = ctx.queries;
 	SPF_response_free(resp);
 	if (sr != NULL)
