@@ -50,8 +50,37 @@ const char *spf_result_name(enum spf_result r)
 /* Joins a TXT record's character-strings (RFC 7208 3.3). libspf2 reads
  * explanation texts as macro strings and turns their spaces into '%': a
  * text that is not an SPF record gets its spaces as the macro "%_". */
-static int fill_txt(struct spf_dns_ctx *ctx, SPF_dns_rr_t *rr, int idx, const unsigned char *d,
-		    size_t len)
+/* For a/0 and mx/0: does the name (mx: one of its first 10 MX hosts)
+ * have an address of that family? Counted like libspf2's own lookups. */
+static int has_address(void *arg, const char *domain, int mx, int v6)
+{
+	struct spf_dns_ctx *ctx = arg;
+	int type = v6 ? DNS_TYPE_AAAA : DNS_TYPE_A, found = 0;
+	struct dns_answer a, b;
+	char host[DNS_NAME_MAX + 1];
+
+	ctx->queries++;
+	if (!mx) {
+		found = dns_query(ctx->resolver, ctx->budget, domain, type, &a) == DNS_OK;
+		dns_answer_free(&a);
+	} else if (dns_query(ctx->resolver, ctx->budget, domain, DNS_TYPE_MX, &a) == DNS_OK) {
+		for (size_t i = 0; i < a.count && i < 10 && !found; i++) {
+			size_t off = 2;
+			if (dns_wire_name(a.data[i], (size_t)a.len[i], &off, host) < 0)
+				continue;
+			ctx->queries++;
+			found = dns_query(ctx->resolver, ctx->budget, host, type, &b) == DNS_OK;
+			dns_answer_free(&b);
+		}
+		dns_answer_free(&a);
+	}
+	if (!found && ++ctx->voids > SPF_VOID_LIMIT)
+		ctx->over_limit = 1;
+	return found;
+}
+
+static int fill_txt(struct spf_dns_ctx *ctx, const char *domain, SPF_dns_rr_t *rr, int idx,
+		    const unsigned char *d, size_t len)
 {
 	char *out;
 	size_t o = 0;
@@ -74,16 +103,23 @@ static int fill_txt(struct spf_dns_ctx *ctx, SPF_dns_rr_t *rr, int idx, const un
 	}
 	if (strncasecmp(out, "v=spf1", 6) == 0 && (out[6] == ' ' || out[6] == '\0')) {
 		const char *why = NULL;
-		char *fixed = malloc(2 * len + 64);
+		char *fixed = malloc(4 * len + 256);
 
 		if (fixed == NULL)
 			return -1;
-		if (spf_record_rewrite(out, fixed, 2 * len + 64, &why) == 0)
-			snprintf(out, 2 * len + 1, "%s", fixed);
-		else
+		struct spf_rewrite_hooks hooks = {
+			.has_address = has_address, .ctx = ctx, .domain = domain};
+
+		int rc = 0;
+
+		if (spf_record_rewrite(out, fixed, 4 * len + 256, &why, &hooks) < 0)
 			ctx->bad_record = why;
+		else if (SPF_dns_rr_buf_realloc(rr, idx, strlen(fixed) + 1) != SPF_E_SUCCESS)
+			rc = -1;
+		else /* the rewritten record may be longer than the original */
+			memcpy(rr->rr[idx]->txt, fixed, strlen(fixed) + 1);
 		free(fixed);
-		return 0;
+		return rc;
 	}
 	char *tmp = strdup(out);
 	if (tmp == NULL)
@@ -103,7 +139,7 @@ static int fill_txt(struct spf_dns_ctx *ctx, SPF_dns_rr_t *rr, int idx, const un
 }
 
 /* Copies one answer's RDATA into libspf2's record, decoded per type. */
-static int fill_rr(struct spf_dns_ctx *ctx, SPF_dns_rr_t *rr, int idx, int type,
+static int fill_rr(struct spf_dns_ctx *ctx, const char *domain, SPF_dns_rr_t *rr, int idx, int type,
 		   const unsigned char *d, size_t len)
 {
 	char name[DNS_NAME_MAX + 1];
@@ -130,7 +166,7 @@ static int fill_rr(struct spf_dns_ctx *ctx, SPF_dns_rr_t *rr, int idx, int type,
 		memcpy(rr->rr[idx]->ptr, name, strlen(name) + 1);
 		return 0;
 	default: /* TXT and SPF: the character-strings joined (RFC 7208 3.3) */
-		return fill_txt(ctx, rr, idx, d, len);
+		return fill_txt(ctx, domain, rr, idx, d, len);
 	}
 }
 
@@ -147,7 +183,7 @@ static SPF_dns_rr_t *answer_rr(SPF_dns_server_t *srv, const char *domain, int ty
 	size_t count = type == DNS_TYPE_PTR && a->count > 10 ? 10 : a->count;
 
 	for (size_t i = 0; i < count; i++)
-		if (fill_rr(srv->hook, rr, n, type, a->data[i], (size_t)a->len[i]) == 0)
+		if (fill_rr(srv->hook, domain, rr, n, type, a->data[i], (size_t)a->len[i]) == 0)
 			n++;
 	rr->num_rr = n;
 	if (n == 0)
@@ -161,7 +197,8 @@ static int usable_txt(const struct dns_answer *a)
 {
 	for (size_t i = 0; i < a->count; i++) {
 		const unsigned char *d = a->data[i];
-		if (a->len[i] > 7 && d[0] >= 6 && strncasecmp((const char *)d + 1, "v=spf1", 6) == 0)
+		if (a->len[i] > 7 && d[0] >= 6 &&
+		    strncasecmp((const char *)d + 1, "v=spf1", 6) == 0)
 			return 1;
 	}
 	if (a->count != 1)
@@ -205,7 +242,8 @@ static SPF_dns_rr_t *lookup(SPF_dns_server_t *srv, const char *domain, ns_type t
 			ctx->over_limit = 1; /* RFC 7208 4.6.4: at most 10 MX names */
 		if ((int)type == DNS_TYPE_TXT && strcasecmp(domain, ctx->first) != 0 &&
 		    ++ctx->terms > 10)
-			ctx->over_limit = 1; /* include/redirect chains: libspf2 restarts its count */
+			ctx->over_limit =
+				1; /* include/redirect chains: libspf2 restarts its count */
 		if ((int)type == DNS_TYPE_TXT && !usable_txt(&a)) {
 			dns_answer_free(&a);
 			return SPF_dns_rr_new_init(srv, domain, type, 0, NO_DATA);
@@ -330,9 +368,9 @@ static void received_spf(const struct spf_request *req, SPF_response_t *resp,
 		return;
 	}
 	snprintf(out->received_spf, sizeof(out->received_spf),
-		 "%s (%s: %s) client-ip=%s; envelope-from=%s; helo=%s;", spf_result_name(out->result),
-		 req->receiver != NULL ? req->receiver : "localhost", out->reason, req->ip,
-		 out->identity, req->helo != NULL ? req->helo : "unknown");
+		 "%s (%s: %s) client-ip=%s; envelope-from=%s; helo=%s;",
+		 spf_result_name(out->result), req->receiver != NULL ? req->receiver : "localhost",
+		 out->reason, req->ip, out->identity, req->helo != NULL ? req->helo : "unknown");
 }
 
 static void response_texts(SPF_response_t *resp, struct spf_outcome *out)

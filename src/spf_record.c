@@ -133,29 +133,33 @@ static size_t cidr_start(const char *s, size_t n)
 	return i;
 }
 
-/* [ ":" domain-spec ] [ ip4-cidr ] [ "//" ip6-cidr ] after a or mx */
-static int a_mx_args_ok(const char *s, size_t n)
+/* [ ":" domain-spec ] [ ip4-cidr ] [ "//" ip6-cidr ] after a or mx. *dlen
+ * gets the length of the ":domain" part (0 if none), *c4 and *c6 the
+ * prefix lengths (32 and 128 when absent). */
+static int a_mx_args(const char *s, size_t n, size_t *dlen, unsigned *c4, unsigned *c6)
 {
 	size_t c = cidr_start(s, n);
-	unsigned bits;
 
+	*c4 = 32;
+	*c6 = 128;
 	if (c < n) {
 		const char *dbl = strstr(s + c, "//");
 		if (dbl != NULL && dbl < s + n) {
 			size_t d = (size_t)(dbl - s);
-			if (!cidr_ok(dbl + 1, n - d - 1, 128, &bits))
+			if (!cidr_ok(dbl + 1, n - d - 1, 128, c6))
 				return 0;
 			/* an ip4 length may stand before "//" */
-			size_t c4 = cidr_start(s, d);
-			if (c4 < d && !cidr_ok(s + c4, d - c4, 32, &bits))
+			size_t c4s = cidr_start(s, d);
+			if (c4s < d && !cidr_ok(s + c4s, d - c4s, 32, c4))
 				return 0;
-			n = c4 < d ? c4 : d;
+			n = c4s < d ? c4s : d;
 		} else {
-			if (!cidr_ok(s + c, n - c, 32, &bits))
+			if (!cidr_ok(s + c, n - c, 32, c4))
 				return 0;
 			n = c;
 		}
 	}
+	*dlen = n;
 	if (n == 0)
 		return 1;
 	return s[0] == ':' && domain_spec_ok(s + 1, n - 1);
@@ -187,6 +191,7 @@ static int ip6_ok(const char *s, size_t n)
 }
 
 struct rewrite {
+	const struct spf_rewrite_hooks *hooks;
 	struct strbuf *out;
 	char redirect[512];
 	int has_all, has_redirect, has_exp;
@@ -237,6 +242,43 @@ static int modifier(struct rewrite *rw, const char *t, size_t eq, size_t n, cons
 	return 1; /* an unknown modifier is ignored (RFC 7208 6) */
 }
 
+/* a/0 and mx/0 (libspf2 refuses prefix length 0): "any address of that
+ * family, if the name has one", written as the two halves of the address
+ * space when it has, nothing when it has not; the other family keeps its
+ * own prefix. Needs the domain without macros. */
+static int zero_prefix(struct rewrite *rw, char q, int mx, const char *args, size_t dlen,
+		       unsigned c4, unsigned c6)
+{
+	char domain[256];
+	const char *mech = mx ? "mx" : "a";
+
+	if (dlen > 0) {
+		if (dlen - 1 >= sizeof(domain) || memchr(args, '%', dlen) != NULL)
+			return 0;
+		memcpy(domain, args + 1, dlen - 1);
+		domain[dlen - 1] = '\0';
+	} else {
+		snprintf(domain, sizeof(domain), "%s", rw->hooks->domain);
+	}
+	/* the family with prefix 0 is matched by the halves below; the
+	 * mechanism keeps the other one (what it adds for the zero family
+	 * lies inside those halves) */
+	if (c4 == 0 && c6 == 0) {
+		/* nothing left for the mechanism itself */
+	} else if (c4 == 0 && c6 != 128) {
+		sb_printf(rw->out, " %c%s:%s//%u", q, mech, domain, c6);
+	} else if (c6 == 0 && c4 != 32) {
+		sb_printf(rw->out, " %c%s:%s/%u", q, mech, domain, c4);
+	} else {
+		sb_printf(rw->out, " %c%s:%s", q, mech, domain);
+	}
+	if (c4 == 0 && rw->hooks->has_address(rw->hooks->ctx, domain, mx, 0))
+		sb_printf(rw->out, " %cip4:0.0.0.0/1 %cip4:128.0.0.0/1", q, q);
+	if (c6 == 0 && rw->hooks->has_address(rw->hooks->ctx, domain, mx, 1))
+		sb_printf(rw->out, " %cip6:::/1 %cip6:8000::/1", q, q);
+	return 1;
+}
+
 static int mechanism(struct rewrite *rw, const char *t, size_t n, const char **why)
 {
 	char q = '+';
@@ -258,10 +300,16 @@ static int mechanism(struct rewrite *rw, const char *t, size_t n, const char **w
 		return rn == 0 ? (sb_printf(rw->out, " %call", q), 1) : 0;
 	}
 	if (IS("ip4") || IS("ip6"))
-		return rn > 1 && rest[0] == ':' && ip_mech(rw, q, IS("ip6") ? "ip6" : "ip4", rest + 1, rn - 1, IS("ip6"));
+		return rn > 1 && rest[0] == ':' &&
+		       ip_mech(rw, q, IS("ip6") ? "ip6" : "ip4", rest + 1, rn - 1, IS("ip6"));
 	if (IS("a") || IS("mx")) {
-		if (!a_mx_args_ok(rest, rn))
+		size_t dlen;
+		unsigned c4, c6;
+
+		if (!a_mx_args(rest, rn, &dlen, &c4, &c6))
 			return 0;
+		if ((c4 == 0 || c6 == 0) && rw->hooks != NULL)
+			return zero_prefix(rw, q, IS("mx"), rest, dlen, c4, c6);
 	} else if (IS("ptr")) {
 		if (rn > 0 && (rest[0] != ':' || !domain_spec_ok(rest + 1, rn - 1)))
 			return 0;
@@ -276,10 +324,11 @@ static int mechanism(struct rewrite *rw, const char *t, size_t n, const char **w
 	return 1;
 }
 
-int spf_record_rewrite(const char *rec, char *out, size_t cap, const char **why)
+int spf_record_rewrite(const char *rec, char *out, size_t cap, const char **why,
+		       const struct spf_rewrite_hooks *hooks)
 {
 	struct strbuf sb;
-	struct rewrite rw = {.out = &sb};
+	struct rewrite rw = {.out = &sb, .hooks = hooks};
 	const char *p = rec + 6;
 	int ok = 1;
 
