@@ -27,10 +27,12 @@ struct spf_dns_ctx {
 	struct dns_budget *budget;
 	unsigned queries;
 	unsigned voids;
-	int temp;		      /* a lookup failed temporarily */
-	int over_limit;		      /* too many lookups or void lookups */
-	int records;		      /* v=spf1 records at the identity's domain */
-	unsigned terms;		      /* include/redirect record lookups */
+	int temp;			    /* a lookup failed temporarily */
+	int over_limit;			    /* too many lookups or void lookups */
+	int records;			    /* v=spf1 records at the identity's domain */
+	unsigned terms;			    /* DNS-querying mechanisms and modifiers seen */
+	char targets[10][DNS_NAME_MAX + 1]; /* names of the last MX/PTR answer */
+	size_t ntargets;
 	const char *bad_record;	      /* why a record was refused, or NULL */
 	char first[DNS_NAME_MAX + 1]; /* the first TXT lookup: the identity's domain */
 };
@@ -220,6 +222,51 @@ static void count_records(struct spf_dns_ctx *ctx, const SPF_dns_rr_t *rr)
 	}
 }
 
+static int is_target(const struct spf_dns_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->ntargets; i++)
+		if (strcasecmp(ctx->targets[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int has_spf_record(const struct dns_answer *a)
+{
+	for (size_t i = 0; a != NULL && i < a->count; i++)
+		if (a->len[i] > 7 && strncasecmp((const char *)a->data[i] + 1, "v=spf1", 6) == 0)
+			return 1;
+	return 0;
+}
+
+/* RFC 7208 4.6.4: at most 10 mechanisms and modifiers that query DNS, over
+ * the whole check. libspf2 restarts its count in every include, so count
+ * here: a TXT lookup that finds a record (include, redirect), each MX and
+ * PTR lookup, and each A/AAAA lookup that is not one of the addresses of
+ * the MX or PTR names just found. */
+static void count_term(struct spf_dns_ctx *ctx, const char *domain, int type,
+		       const struct dns_answer *a)
+{
+	int term;
+
+	if (type == DNS_TYPE_TXT)
+		term = strcasecmp(domain, ctx->first) != 0 && (a == NULL || has_spf_record(a));
+	else if (type == DNS_TYPE_A || type == DNS_TYPE_AAAA)
+		term = !is_target(ctx, domain);
+	else
+		term = type == DNS_TYPE_MX || type == DNS_TYPE_PTR;
+	if (term && ++ctx->terms > 10)
+		ctx->over_limit = 1;
+	if ((type == DNS_TYPE_MX || type == DNS_TYPE_PTR) && a != NULL) {
+		ctx->ntargets = 0;
+		for (size_t i = 0; i < a->count && ctx->ntargets < 10; i++) {
+			size_t off = type == DNS_TYPE_MX ? 2 : 0;
+			if (dns_wire_name(a->data[i], (size_t)a->len[i], &off,
+					  ctx->targets[ctx->ntargets]) == 0)
+				ctx->ntargets++;
+		}
+	}
+}
+
 static SPF_dns_rr_t *lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
 			    int should_cache)
 {
@@ -240,10 +287,7 @@ static SPF_dns_rr_t *lookup(SPF_dns_server_t *srv, const char *domain, ns_type t
 	case DNS_OK:
 		if ((int)type == DNS_TYPE_MX && a.count > 10)
 			ctx->over_limit = 1; /* RFC 7208 4.6.4: at most 10 MX names */
-		if ((int)type == DNS_TYPE_TXT && strcasecmp(domain, ctx->first) != 0 &&
-		    ++ctx->terms > 10)
-			ctx->over_limit =
-				1; /* include/redirect chains: libspf2 restarts its count */
+		count_term(ctx, domain, (int)type, &a);
 		if ((int)type == DNS_TYPE_TXT && !usable_txt(&a)) {
 			dns_answer_free(&a);
 			return SPF_dns_rr_new_init(srv, domain, type, 0, NO_DATA);
@@ -256,6 +300,7 @@ static SPF_dns_rr_t *lookup(SPF_dns_server_t *srv, const char *domain, ns_type t
 	case DNS_NXDOMAIN:
 	case DNS_NODATA:
 	case DNS_BADNAME:
+		count_term(ctx, domain, (int)type, NULL);
 		/* void lookups are those of mechanisms (RFC 7208 4.6.4): record
 		 * and explanation lookups are TXT and do not count */
 		if ((int)type != DNS_TYPE_TXT && ++ctx->voids > SPF_VOID_LIMIT)
