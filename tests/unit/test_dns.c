@@ -11,6 +11,7 @@
 #include "mailsift/config.h"
 #include "mailsift/dns.h"
 #include "mailsift/offline.h"
+#include "mailsift/spf.h"
 
 int run_suite(Suite *s, const char *name);
 
@@ -238,6 +239,45 @@ START_TEST(sender_domain_switches)
 }
 END_TEST
 
+/* A tree of includes, fan-out 10 and depth 3: libspf2 alone sends over a
+ * thousand queries for one check. Ours stops at the RFC 7208 limit. */
+START_TEST(spf_include_tree_is_bounded)
+{
+	struct dns_resolver *r = resolver(0);
+	struct spf_request req = {.ip = "192.0.2.99",
+				  .helo = "mail.tree.test",
+				  .mailfrom = "a@tree.test",
+				  .receiver = "mx.test"};
+	struct spf_outcome out;
+	struct dns_budget b;
+	char name[64], rec[512];
+	unsigned before;
+
+	for (int level = 0; level < 3; level++) {
+		for (int i = 0; i < (level == 0 ? 1 : 10); i++) {
+			size_t o = (size_t)snprintf(rec, sizeof(rec), "v=spf1");
+			for (int k = 0; k < 10; k++)
+				o += (size_t)snprintf(rec + o, sizeof(rec) - o,
+						      " include:l%d-%d.tree.test", level + 1, k);
+			snprintf(rec + o, sizeof(rec) - o, " -all");
+			if (level == 0)
+				snprintf(name, sizeof(name), "tree.test");
+			else
+				snprintf(name, sizeof(name), "l%d-%d.tree.test", level, i);
+			const char *strs[] = {rec};
+			size_t lens[] = {strlen(rec)};
+			fakedns_add_txt(dns, name, 16, strs, lens, 1);
+		}
+	}
+	before = fakedns_queries(dns);
+	dns_budget_start(&b, 5000);
+	spf_evaluate(r, &b, &req, &out);
+	ck_assert_str_eq(spf_result_name(out.result), "permerror");
+	ck_assert_uint_le(fakedns_queries(dns) - before, 15);
+	dns_resolver_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns");
@@ -251,6 +291,7 @@ int main(void)
 	tcase_add_test(tc, server_lists);
 	tcase_add_test(tc, sender_domains);
 	tcase_add_test(tc, sender_domain_switches);
+	tcase_add_test(tc, spf_include_tree_is_bounded);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "dns");
 }
