@@ -293,8 +293,8 @@ static int set_defaults(struct config *cfg)
 	cfg->exempt_recipients = strset_new();
 	cfg->skip_sender_checks = SKIP_AUTHENTICATED | SKIP_TRUSTED;
 	cfg->max_recipients = 1000;
-	cfg->dns_timeout_ms = 5000;
-	cfg->dns_budget_ms = 15000;
+	cfg->dns_timeout_ms = 3000;
+	cfg->dns_budget_ms = 8000;
 	cfg->dns_cache = 1;
 	cfg->dns_cache_size = 4u << 20;
 	cfg->sender_domain_check = 1;
