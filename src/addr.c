@@ -169,16 +169,39 @@ static size_t to_code_points(const unsigned char *s, size_t len, unsigned long *
 
 /* Length of the label's A-label ("xn--" + Punycode), or of the label
  * itself when it is all ASCII. */
-static size_t alabel_len(const unsigned char *s, size_t len)
+static void put_out(char *out, size_t cap, size_t pos, char c)
+{
+	if (out != NULL && pos + 1 < cap)
+		out[pos] = c;
+}
+
+static char pc_digit(unsigned long d)
+{
+	return (char)(d < 26 ? 'a' + d : '0' + (d - 26));
+}
+
+/* The label's A-label ("xn--" + Punycode), or the label itself when it is
+ * all ASCII, written to out (cap bytes, NUL-terminated) when out is not
+ * NULL; returns its length either way. */
+static size_t alabel_encode(const unsigned char *s, size_t len, char *out, size_t cap)
 {
 	unsigned long cp[ADDR_DOMAIN_MAX], n = 128, delta = 0, bias = 72;
-	size_t count = to_code_points(s, len, cp, ADDR_DOMAIN_MAX), basic = 0, h, out;
+	size_t count = to_code_points(s, len, cp, ADDR_DOMAIN_MAX), basic = 0, h, o = 0;
 
 	for (size_t i = 0; i < count; i++)
 		basic += cp[i] < 0x80;
-	if (basic == count)
-		return len;
-	out = 4 + basic + (basic > 0);
+	if (basic == count) {
+		for (size_t i = 0; i < len; i++)
+			put_out(out, cap, o++, (char)s[i]);
+		goto done;
+	}
+	for (const char *p = "xn--"; *p; p++)
+		put_out(out, cap, o++, *p);
+	for (size_t i = 0; i < count; i++)
+		if (cp[i] < 0x80)
+			put_out(out, cap, o++, (char)cp[i]);
+	if (basic > 0)
+		put_out(out, cap, o++, '-');
 	for (h = basic; h < count;) {
 		unsigned long m = ~0ul;
 
@@ -199,10 +222,10 @@ static size_t alabel_len(const unsigned char *s, size_t len)
 									: k - bias;
 				if (q < t)
 					break;
-				out++;
+				put_out(out, cap, o++, pc_digit(t + (q - t) % (PC_BASE - t)));
 				q = (q - t) / (PC_BASE - t);
 			}
-			out++;
+			put_out(out, cap, o++, pc_digit(q));
 			bias = pc_adapt(delta, h + 1, h == basic);
 			delta = 0;
 			h++;
@@ -210,7 +233,39 @@ static size_t alabel_len(const unsigned char *s, size_t len)
 		delta++;
 		n++;
 	}
-	return out;
+done:
+	if (out != NULL && cap > 0)
+		out[o < cap ? o : cap - 1] = '\0';
+	return o;
+}
+
+static size_t alabel_len(const unsigned char *s, size_t len)
+{
+	return alabel_encode(s, len, NULL, 0);
+}
+
+int addr_domain_ascii(const char *domain, char *out, size_t cap)
+{
+	const unsigned char *s = (const unsigned char *)domain;
+	size_t len = strlen(domain), start = 0, o = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && s[i] != '.')
+			continue;
+		size_t n = alabel_encode(s + start, i - start, o < cap ? out + o : NULL,
+					 o < cap ? cap - o : 0);
+		o += n;
+		if (i < len) {
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = '.';
+		}
+		start = i + 1;
+	}
+	if (o >= cap)
+		return -1;
+	out[o] = '\0';
+	return 0;
 }
 
 /* sub-domain = Let-dig [Ldh-str]; non-ASCII (U-label) octets count as

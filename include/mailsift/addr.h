@@ -57,6 +57,10 @@ const char *addr_strerror(enum addr_status status);
  * *literal says which it was. */
 enum addr_status addr_domain_valid(const char *domain, unsigned flags, int *literal);
 
+/* The domain with its U-labels as A-labels (RFC 5890), as DNS wants it;
+ * -1 if it does not fit in cap. */
+int addr_domain_ascii(const char *domain, char *out, size_t cap);
+
 /* Case-insensitive ASCII comparison of two domains. */
 int addr_domain_equal(const char *a, const char *b);
 

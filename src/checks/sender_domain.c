@@ -52,14 +52,19 @@ static void check_address_records(struct check_ctx *ctx, const char *domain)
 static void sender_domain_mail(struct check_ctx *ctx, const struct event *ev)
 {
 	const struct msg *msg = ctx->msg;
-	const char *domain = msg->sender.domain;
+	char domain[ADDR_DOMAIN_MAX + 1];
 	struct dns_answer a;
 	enum dns_status st;
 
 	(void)ev;
 	if (!ctx->cfg->sender_domain_check || msg->sender_status != ADDR_OK || msg->sender.null ||
-	    msg->sender.literal || msg->sender.utf8 || !check_sender_checks_apply(ctx))
+	    msg->sender.literal || !check_sender_checks_apply(ctx))
 		return;
+	/* an SMTPUTF8 sender's U-labels are asked for as A-labels */
+	if (addr_domain_ascii(msg->sender.domain, domain, sizeof(domain)) < 0) {
+		check_result(ctx, SYM_SENDER_DOMAIN_UNKNOWN, "%s is too long", msg->sender.domain);
+		return;
+	}
 	st = dns_query(ctx->cfg->resolver, &ctx->msg->dns, domain, DNS_TYPE_MX, &a);
 	switch (st) {
 	case DNS_OK:

@@ -58,9 +58,13 @@ static void spf_check_mail(struct check_ctx *ctx, const struct event *ev)
 	 * all, so a loopback client outside trusted_networks is not evaluated */
 	if (is_loopback(ctx->conn->client_addr))
 		return;
-	if (!msg->sender.null)
-		snprintf(mailfrom, sizeof(mailfrom), "%s@%s", msg->sender.local,
-			 msg->sender.domain);
+	if (!msg->sender.null) {
+		char domain[ADDR_DOMAIN_MAX + 1];
+
+		if (addr_domain_ascii(msg->sender.domain, domain, sizeof(domain)) < 0)
+			return;
+		snprintf(mailfrom, sizeof(mailfrom), "%s@%s", msg->sender.local, domain);
+	}
 	if (ctx->cfg->spf_helo_check && !msg->sender.null)
 		check_helo_identity(ctx, &req);
 	req.mailfrom = mailfrom;

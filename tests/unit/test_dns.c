@@ -33,6 +33,7 @@ static void setup(void)
 	fakedns_add_timeout(dns, "slow.test", except_txt);
 	fakedns_add_txt(dns, "slow.test", 16, (const char *[]){"v=spf1 -all"}, (size_t[]){11}, 1);
 	fakedns_add_servfail(dns, "broken.test");
+	fakedns_add_mx(dns, "xn--bcher-kva.test", 10, "host.test");
 }
 
 static void teardown(void)
@@ -168,11 +169,14 @@ static void load_config(const char *extra)
 
 /* The answer to RCPT TO:<rcpt> after MAIL FROM:<sender>, as "CODE X.Y.Z text" or
  * "continue". */
+static int smtputf8;
+
 static const char *answer_for(const char *sender, const char *rcpt, const char *ip)
 {
 	static char out[600];
 	const char *rcpts[] = {rcpt};
-	struct offline_env env = {.from = sender, .rcpts = rcpts, .nrcpts = 1, .ip = ip};
+	struct offline_env env = {
+		.from = sender, .rcpts = rcpts, .nrcpts = 1, .ip = ip, .smtputf8 = smtputf8};
 	struct msgfile mf;
 	struct offline_run run;
 	const char *err = NULL;
@@ -190,6 +194,14 @@ static const char *answer_for(const char *sender, const char *rcpt, const char *
 	offline_run_free(&run);
 	msgfile_free(&mf);
 	return out;
+}
+
+static const char *answer_utf8(const char *sender, const char *rcpt, const char *ip)
+{
+	smtputf8 = 1;
+	const char *r = answer_for(sender, rcpt, ip);
+	smtputf8 = 0;
+	return r;
 }
 
 START_TEST(sender_domains)
@@ -213,6 +225,13 @@ START_TEST(sender_domains)
 	ck_assert_str_eq(answer_for("<a@broken.test>", user, ip),
 			 "451 4.4.3 <a@broken.test>: Sender address rejected: Domain lookup "
 			 "failed, try again later");
+	/* an SMTPUTF8 sender's domain is looked up by its A-labels */
+	ck_assert_str_eq(answer_utf8("<a@b\xc3\xbc"
+				     "cher.test>",
+				     user, ip),
+			 "continue");
+	ck_assert_str_eq(answer_utf8("<a@m\xc3\xbcnchen.test>", user, ip),
+			 "550 5.1.8 <a@m??nchen.test>: Sender address rejected: Domain not found");
 	/* exempt recipients, null sender, literals and trusted clients: no lookup */
 	ck_assert_str_eq(answer_for("<a@nx.test>", "<postmaster@example.test>", ip), "continue");
 	ck_assert_str_eq(answer_for("<>", user, ip), "continue");
