@@ -172,28 +172,34 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	/* copies: a reload in the worker frees the snapshot they came from */
-	char *socket = strdup(o.socket != NULL ? o.socket : cfg->socket);
 	const char *pf = o.pidfile != NULL ? o.pidfile : cfg->pidfile;
 	if (pf != NULL && absolute_path(&pf, pidfile_abs) < 0) {
 		fprintf(stderr, "mailsiftd: pid file path too long\n");
+		config_release(&cfg);
 		return 2;
 	}
+	char *socket = strdup(o.socket != NULL ? o.socket : cfg->socket);
 	char *pidfile = pf != NULL ? strdup(pf) : NULL;
 
 	if (socket == NULL || (pf != NULL && pidfile == NULL)) {
 		fprintf(stderr, "mailsiftd: out of memory\n");
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	log_open("mailsiftd", o.foreground, cfg->syslog_facility);
 	log_set_debug(cfg->log_debug);
 	if (!o.foreground && daemonize(&ready_fd) < 0) {
 		log_error("cannot become a daemon");
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	config_install(cfg);
+	cfg = NULL; /* the installed snapshot now */
 	struct daemon_opts dopts = {.config_path = o.config_path, .foreground = o.foreground};
 	rc = daemon_run(&dopts, socket, user != NULL ? &pd : NULL, pidfile, ready_fd);
 	config_install(NULL);
+out:
+	config_release(&cfg);
 	free(socket);
 	free(pidfile);
 	return rc;

@@ -279,10 +279,10 @@ END_TEST
 static void collect(void *ctx, const char *addr)
 {
 	char *out = ctx;
+	size_t n = strlen(out);
 
-	if (out[0] != '\0')
-		strcat(out, "|");
-	strcat(out, addr);
+	/* out is 1024 bytes in every caller */
+	snprintf(out + n, 1024 - n, "%s%s", n > 0 ? "|" : "", addr);
 }
 
 static const char *addrs(const char *value, char *out)
