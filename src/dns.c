@@ -273,20 +273,23 @@ static int name_valid(const char *name)
 	return 1;
 }
 
-enum dns_status dns_query(struct dns_resolver *r, struct dns_budget *b, const char *name, int type,
-			  struct dns_answer *out)
+/* One query; on DNS_OK, NXDOMAIN and NODATA *res gets the library's
+ * result (the caller frees it). */
+static enum dns_status run_query(struct dns_resolver *r, struct dns_budget *b, const char *name,
+				 int type, struct ub_result **res)
 {
 	struct pending *p;
 	long limit = r->timeout_ms;
 	int id = 0, budget_bound = 0;
+	enum dns_status st;
 
-	memset(out, 0, sizeof(*out));
+	*res = NULL;
 	if (!name_valid(name))
-		return out->status = DNS_BADNAME;
+		return DNS_BADNAME;
 	if (b != NULL) {
 		long left = ms_until(&b->deadline);
 		if (left <= 0)
-			return out->status = DNS_BUDGET;
+			return DNS_BUDGET;
 		if (left < limit) {
 			limit = left;
 			budget_bound = 1;
@@ -295,33 +298,69 @@ enum dns_status dns_query(struct dns_resolver *r, struct dns_budget *b, const ch
 	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
-		return out->status = DNS_TEMP;
+		return DNS_TEMP;
 	pthread_mutex_init(&p->lock, NULL);
 	if (ub_resolve_async(r->ctx, name, type, 1, p, on_result, &id) != 0) {
 		pending_free(p);
-		return out->status = DNS_TEMP;
+		return DNS_TEMP;
 	}
 	wait_for(r, p, limit);
 	if (!atomic_load(&p->done)) {
 		abandon(r, p, id);
-		return out->status = budget_bound ? DNS_BUDGET : DNS_TEMP;
+		return budget_bound ? DNS_BUDGET : DNS_TEMP;
 	}
 	if (p->err != 0 || p->result == NULL) {
 		pending_free(p);
-		return out->status = DNS_TEMP;
+		return DNS_TEMP;
 	}
-	out->status = classify(p->result);
-	out->rcode = p->result->rcode;
-	if (out->status == DNS_OK) {
-		for (char **d = p->result->data; *d != NULL; d++)
-			out->count++;
-		out->data = (const unsigned char *const *)p->result->data;
-		out->len = p->result->len;
-		out->owner = p->result;
+	st = classify(p->result);
+	if (st != DNS_TEMP) {
+		*res = p->result;
 		p->result = NULL;
 	}
 	pending_free(p);
+	return st;
+}
+
+enum dns_status dns_query(struct dns_resolver *r, struct dns_budget *b, const char *name, int type,
+			  struct dns_answer *out)
+{
+	struct ub_result *res;
+
+	memset(out, 0, sizeof(*out));
+	out->status = run_query(r, b, name, type, &res);
+	if (res == NULL)
+		return out->status;
+	out->rcode = res->rcode;
+	if (out->status != DNS_OK) {
+		ub_resolve_free(res);
+		return out->status;
+	}
+	for (char **d = res->data; *d != NULL; d++)
+		out->count++;
+	out->data = (const unsigned char *const *)res->data;
+	out->len = res->len;
+	out->owner = res;
 	return out->status;
+}
+
+enum dns_status dns_query_packet(struct dns_resolver *r, struct dns_budget *b, const char *name,
+				 int type, unsigned char *buf, size_t cap, size_t *len)
+{
+	struct ub_result *res;
+	enum dns_status st = run_query(r, b, name, type, &res);
+
+	*len = 0;
+	if (res == NULL)
+		return st;
+	if (res->answer_packet != NULL && res->answer_len > 0 && (size_t)res->answer_len <= cap) {
+		memcpy(buf, res->answer_packet, (size_t)res->answer_len);
+		*len = (size_t)res->answer_len;
+	} else {
+		st = DNS_TEMP; /* no usable reply to hand over */
+	}
+	ub_resolve_free(res);
+	return st;
 }
 
 void dns_answer_free(struct dns_answer *a)

@@ -58,14 +58,19 @@ static int add_header(struct msgfile *mf, const char *line, size_t len)
 	vstart = (size_t)(colon - line) + 1;
 	while (vstart < len && (line[vstart] == ' ' || line[vstart] == '\t'))
 		vstart++;
-	size_t vlen = len - vstart;
+	size_t vlen = len - vstart, rstart = (size_t)(colon - line) + 1;
 	h->name = strndup(line, (size_t)(colon - line));
 	h->value = malloc(vlen + 1);
-	if (h->name == NULL || h->value == NULL) {
+	h->raw = malloc(len - rstart + 1);
+	if (h->name == NULL || h->value == NULL || h->raw == NULL) {
 		free(h->name);
 		free(h->value);
+		free(h->raw);
 		return -1;
 	}
+	for (size_t i = rstart; i < len; i++)
+		h->raw[i - rstart] = line[i] != '\0' ? line[i] : ' ';
+	h->raw[len - rstart] = '\0';
 	/* NUL bytes would cut the C strings libmilter hands over, too */
 	for (size_t i = 0; i < vlen; i++)
 		h->value[i] = line[vstart + i] != '\0' ? line[vstart + i] : ' ';
@@ -132,6 +137,7 @@ void msgfile_free(struct msgfile *mf)
 	for (size_t i = 0; i < mf->nheaders; i++) {
 		free(mf->headers[i].name);
 		free(mf->headers[i].value);
+		free(mf->headers[i].raw);
 	}
 	free(mf->headers);
 	free(mf->data);

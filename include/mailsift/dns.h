@@ -60,6 +60,12 @@ enum dns_status dns_query(struct dns_resolver *r, struct dns_budget *b, const ch
 			  struct dns_answer *out);
 void dns_answer_free(struct dns_answer *a);
 
+/* The same query, handing over the reply packet itself (for libraries that
+ * parse DNS replies, such as libopendkim): copied into buf, *len its size
+ * (0 when there is none: timeout, budget, bad name). */
+enum dns_status dns_query_packet(struct dns_resolver *r, struct dns_budget *b, const char *name,
+				 int type, unsigned char *buf, size_t cap, size_t *len);
+
 const char *dns_status_name(enum dns_status st);
 
 /* Decodes an uncompressed wire-format name at data[*off] into out

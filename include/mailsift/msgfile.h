@@ -12,6 +12,7 @@
 struct msg_header {
 	char *name;  /* owned */
 	char *value; /* owned: unfolded lines joined by "\n", no leading space */
+	char *raw;   /* owned: the text after the colon exactly (DKIM's "simple") */
 };
 
 struct msgfile {

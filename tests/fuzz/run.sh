@@ -22,7 +22,7 @@ for target in addr config msgfile; do
 	bin="$out/fuzz_$target"
 	# shellcheck disable=SC2086 # one word per source file
 	(cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-I"$out" -Iinclude -DSYSCONFDIR='"/etc"' -pthread "$src" $lib_sources -lspf2 -lunbound -o "$bin")
+		-I"$out" -Iinclude -DSYSCONFDIR='"/etc"' -pthread "$src" $lib_sources -lspf2 -lopendkim -lunbound -o "$bin")
 	corpus="$out/corpus_$target"
 	mkdir -p "$corpus"
 	if [[ -d "$top/tests/fuzz/seeds/$target" ]]; then

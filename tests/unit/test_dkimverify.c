@@ -1,0 +1,152 @@
+/* DKIM verification through libopendkim, keys served by the test DNS
+ * server: the RFC 8463 example (Ed25519 and RSA signatures), the same
+ * message altered, missing keys and key lookups that time out. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fakedns.h"
+#include "mailsift/dkimverify.h"
+#include "mailsift/msgfile.h"
+
+int run_suite(Suite *s, const char *name);
+
+static const char ed_key[] = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+static const char rsa_key[] =
+	"v=DKIM1; g=*; k=rsa; "
+	"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08"
+	"a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3"
+	"rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
+
+static struct fakedns *dns;
+
+static void add_key(const char *name, const char *value)
+{
+	/* TXT strings are at most 255 bytes: split */
+	const char *strs[4];
+	size_t lens[4], n = 0, len = strlen(value);
+
+	for (size_t off = 0; off < len && n < 4; off += 255, n++) {
+		strs[n] = value + off;
+		lens[n] = len - off < 255 ? len - off : 255;
+	}
+	ck_assert_int_eq(fakedns_add_txt(dns, name, 16, strs, lens, n), 0);
+}
+
+static void read_message(struct msgfile *mf)
+{
+	char path[4096];
+	const char *top = getenv("top_srcdir"), *err = NULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/tests/data/dkim/rfc6376.signed.msg", top ? top : ".");
+	fp = fopen(path, "rb");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	ck_assert_int_eq(msgfile_read(fp, mf, &err), 0);
+	fclose(fp);
+}
+
+/* Verifies the example, with its body replaced when body is not NULL;
+ * returns "result/reason|result/reason". */
+static const char *verify(const char *body)
+{
+	static char out[512];
+	struct dns_options o = {.servers = fakedns_server(dns),
+				.timeout_ms = 300,
+				.cache = 0,
+				.cache_size = 1 << 20};
+	struct dkim_sig_result res[4];
+	const char *err = NULL;
+	struct dns_resolver *r = dns_resolver_new(&o, &err);
+	struct dkimverify *v;
+	struct dkimverify_msg *m;
+	struct dns_budget b;
+	struct msgfile mf;
+	size_t n, off = 0;
+
+	ck_assert_ptr_nonnull(r);
+	v = dkimverify_new(r, &err);
+	ck_assert_msg(v != NULL, "%s", err);
+	read_message(&mf);
+	dns_budget_start(&b, 2000);
+	m = dkimverify_begin(v, &b);
+	ck_assert_ptr_nonnull(m);
+	for (size_t i = 0; i < mf.nheaders; i++)
+		dkimverify_header(m, mf.headers[i].name, mf.headers[i].raw);
+	dkimverify_eoh(m);
+	if (body != NULL)
+		dkimverify_body(m, (const unsigned char *)body, strlen(body));
+	else
+		dkimverify_body(m, (const unsigned char *)mf.body, mf.body_len);
+	n = dkimverify_eom(m, res, 4);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s %s.%s b=%s %s",
+					i ? "|" : "", dkim_result_name(res[i].result),
+					res[i].selector, res[i].domain, res[i].b, res[i].reason);
+	dkimverify_end(&m);
+	dkimverify_free(&v);
+	dns_resolver_free(&r);
+	msgfile_free(&mf);
+	return out;
+}
+
+static void setup(void)
+{
+	dns = fakedns_start();
+	ck_assert_ptr_nonnull(dns);
+}
+
+static void teardown(void)
+{
+	fakedns_stop(&dns);
+}
+
+START_TEST(rfc8463_example_passes)
+{
+	add_key("brisbane._domainkey.football.example.com", ed_key);
+	add_key("test._domainkey.football.example.com", rsa_key);
+	ck_assert_str_eq(verify(NULL),
+			 "pass brisbane.football.example.com b=9/dsDChY signature verified|"
+			 "pass test.football.example.com b=icKcLSEZ signature verified");
+}
+END_TEST
+
+START_TEST(altered_body_fails)
+{
+	add_key("brisbane._domainkey.football.example.com", ed_key);
+	add_key("test._domainkey.football.example.com", rsa_key);
+	ck_assert_str_eq(verify("Hi.\n\nWe won the game.  Are you hungry yet?\n\nJoe.\n\n"),
+			 "fail brisbane.football.example.com b=9/dsDChY body hash mismatch|"
+			 "fail test.football.example.com b=icKcLSEZ body hash mismatch");
+}
+END_TEST
+
+START_TEST(key_trouble)
+{
+	static const int none[] = {0};
+
+	/* no ed25519 key at all; the RSA key's lookup never answered */
+	fakedns_add_timeout(dns, "test._domainkey.football.example.com", none);
+	const char *got = verify(NULL);
+	ck_assert_msg(strncmp(got, "permerror brisbane.football.example.com b=9/dsDChY ", 51) == 0,
+		      "%s", got);
+	ck_assert_msg(strstr(got, "|temperror test.football.example.com b=icKcLSEZ ") != NULL, "%s",
+		      got);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("dkimverify");
+	TCase *tc = tcase_create("dkimverify");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, rfc8463_example_passes);
+	tcase_add_test(tc, altered_body_fails);
+	tcase_add_test(tc, key_trouble);
+	suite_add_tcase(s, tc);
+	return run_suite(s, "dkimverify");
+}
