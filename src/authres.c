@@ -28,10 +28,35 @@ static void spf_entry(const struct spf_outcome *o, int helo, struct strbuf *sb)
 		sb_printf(sb, " smtp.mailfrom=%s", o->identity);
 }
 
+/* RFC 8601 2.7.1: header.d, header.s, header.i and the first 8
+ * characters of header.b to tell signatures of one domain apart. */
+static void dkim_entries(const struct msg *msg, struct strbuf *sb)
+{
+	for (size_t i = 0; i < msg->ndkim_sigs; i++) {
+		const struct dkim_sig_result *r = &msg->dkim_sigs[i];
+
+		sb_printf(sb, "; dkim=%s", dkim_result_name(r->result));
+		put_comment(sb, r->reason);
+		if (r->domain[0] != '\0')
+			sb_printf(sb, " header.d=%s", r->domain);
+		if (r->selector[0] != '\0')
+			sb_printf(sb, " header.s=%s", r->selector);
+		if (r->identity[0] != '\0')
+			sb_printf(sb, " header.i=%s", r->identity);
+		if (r->b[0] != '\0')
+			sb_printf(sb, " header.b=%s", r->b);
+	}
+}
+
+static int authenticated_anything(const struct msg *msg)
+{
+	return msg->has_spf || msg->has_spf_helo || msg->ndkim_sigs > 0;
+}
+
 void authres_value(const struct config *cfg, const struct msg *msg, struct strbuf *out)
 {
 	sb_puts(out, cfg->authserv_id);
-	if (!msg->has_spf && !msg->has_spf_helo) {
+	if (!authenticated_anything(msg)) {
 		sb_puts(out, "; none");
 		return;
 	}
@@ -39,6 +64,7 @@ void authres_value(const struct config *cfg, const struct msg *msg, struct strbu
 		spf_entry(&msg->spf, msg->sender.null, out);
 	if (msg->has_spf_helo)
 		spf_entry(&msg->spf_helo, 1, out);
+	dkim_entries(msg, out);
 }
 
 /* Skips white space and (nested) comments. */
@@ -77,7 +103,7 @@ int authres_edits(const struct config *cfg, struct msg *msg)
 	/* a forged claim to our authserv-id must not reach anyone downstream */
 	for (size_t i = msg->nauthres_ours; i > 0 && rc == 0; i--)
 		rc = msg_add_edit(msg, HDR_DELETE, AUTHRES_HEADER, NULL, msg->authres_ours[i - 1]);
-	if (!msg->has_spf && !msg->has_spf_helo)
+	if (!authenticated_anything(msg))
 		return rc; /* nothing was authenticated: nothing to report */
 	if (rc == 0 && msg->has_spf && cfg->received_spf_header && msg->spf.received_spf[0])
 		rc = msg_add_edit(msg, HDR_INSERT, "Received-SPF", msg->spf.received_spf, 0);

@@ -18,6 +18,7 @@
 #include "mailsift/cidr.h"
 #include "mailsift/config.h"
 #include "mailsift/config_value.h"
+#include "mailsift/dkimverify.h"
 #include "mailsift/dns.h"
 #include "mailsift/log.h"
 #include "mailsift/policy.h"
@@ -91,6 +92,7 @@ static const struct key_def keys[] = {
 	KEY("sender_domain_check", set_bool, sender_domain_check),
 	KEY("spf_check", set_bool, spf_check),
 	KEY("spf_helo_check", set_bool, spf_helo_check),
+	KEY("dkim_check", set_bool, dkim_check),
 	KEY("helo_check", set_bool, helo_check),
 	KEY("own_names", set_strset, own_names),
 	KEY("own_networks", set_networks, own_networks),
@@ -300,6 +302,7 @@ static int set_defaults(struct config *cfg)
 	cfg->sender_domain_check = 1;
 	cfg->spf_check = 1;
 	cfg->spf_helo_check = 1;
+	cfg->dkim_check = 1;
 	cfg->helo_check = 1;
 	cfg->own_names = strset_new();
 	cfg->own_networks = cidr_list_new();
@@ -417,6 +420,8 @@ static void make_resolver(struct config *cfg, struct parse_state *ps)
 	cfg->resolver = dns_resolver_new(&o, &why);
 	if (cfg->resolver == NULL)
 		perr(ps, "%s", why);
+	else if ((cfg->dkim = dkimverify_new(cfg->resolver, &why)) == NULL)
+		perr(ps, "%s", why);
 }
 
 static void config_free(struct config *cfg)
@@ -433,6 +438,7 @@ static void config_free(struct config *cfg)
 	free(cfg->recipient_map_path);
 	cidr_list_free(&cfg->trusted_networks);
 	strset_free(&cfg->exempt_recipients);
+	dkimverify_free(&cfg->dkim);
 	dns_resolver_free(&cfg->resolver);
 	strset_free(&cfg->own_names);
 	cidr_list_free(&cfg->own_networks);

@@ -21,6 +21,7 @@ struct milter_conn {
 	struct conn *conn;     /* owned */
 	unsigned long noreply; /* SMFIP_NR_* the MTA agreed to */
 	int owed_tempfail;     /* a failure at a stage that could not answer */
+	int leadspc;	       /* header values carry their leading space, both ways */
 };
 
 static atomic_int active_connections;
@@ -117,7 +118,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	/* No body, DATA or unknown commands yet; no reply for stages whose
 	 * answer is always "continue" (results wait for RCPT). */
-	const unsigned long steps = SMFIP_NOBODY | SMFIP_NODATA | SMFIP_NOUNKNOWN;
+	unsigned long steps = SMFIP_NODATA | SMFIP_NOUNKNOWN;
 	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
 				      SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NR_BODY;
 	struct milter_conn *mc = get_mconn(ctx);
@@ -126,8 +127,13 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f3;
 	if (mc == NULL)
 		return SMFIS_REJECT; /* libmilter: refuse the connection */
+	/* the body only when a check reads it; header values as sent, with
+	 * their leading space, for DKIM's "simple" canonicalization */
+	if (!mc->conn->cfg->dkim_check)
+		steps |= SMFIP_NOBODY;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
-	*pf1 = f1 & (steps | noreply);
+	*pf1 = f1 & (steps | noreply | SMFIP_HDR_LEADSPC);
+	mc->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	*pf2 = 0;
 	*pf3 = 0;
 	mc->noreply = *pf1 & noreply;
@@ -219,13 +225,29 @@ static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return run(ctx, &ev, SMFIP_NR_BODY);
 }
 
-static int apply_edit(SMFICTX *ctx, const struct hdr_edit *e)
+/* With SMFIP_HDR_LEADSPC the MTA takes header values as they go on the
+ * wire: the space after the colon is ours to give. */
+static int apply_edit(SMFICTX *ctx, const struct hdr_edit *e, int leadspc)
 {
-	switch (e->op) {
-	case HDR_DELETE: return smfi_chgheader(ctx, e->name, e->index, NULL);
-	case HDR_INSERT: return smfi_insheader(ctx, e->index, e->name, e->value);
-	default: return smfi_addheader(ctx, e->name, e->value);
+	char *value = e->value;
+	char *spaced = NULL;
+	int rc;
+
+	if (value != NULL && leadspc) {
+		size_t n = strlen(value);
+		if ((spaced = malloc(n + 2)) == NULL)
+			return MI_FAILURE;
+		spaced[0] = ' ';
+		memcpy(spaced + 1, value, n + 1);
+		value = spaced;
 	}
+	switch (e->op) {
+	case HDR_DELETE: rc = smfi_chgheader(ctx, e->name, e->index, NULL); break;
+	case HDR_INSERT: rc = smfi_insheader(ctx, e->index, e->name, value); break;
+	default: rc = smfi_addheader(ctx, e->name, value); break;
+	}
+	free(spaced);
+	return rc;
 }
 
 static sfsistat mlfi_eom(SMFICTX *ctx)
@@ -247,7 +269,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	msg = mc->conn->msg;
 	if (msg != NULL && d.verdict != VERDICT_REJECT && d.verdict != VERDICT_TEMPFAIL) {
 		for (size_t i = 0; i < msg->nedits; i++)
-			if (apply_edit(ctx, &msg->edits[i]) != MI_SUCCESS)
+			if (apply_edit(ctx, &msg->edits[i], mc->leadspc) != MI_SUCCESS)
 				log_warn("%s: MTA refused a change of header %s", msg->qid,
 					 msg->edits[i].name);
 		if (d.verdict == VERDICT_QUARANTINE &&

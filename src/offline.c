@@ -103,7 +103,7 @@ static void content_stages(struct offline_run *run, const struct msgfile *mf)
 	for (size_t i = 0; i < mf->nheaders; i++) {
 		struct event h = {.stage = STAGE_HEADER,
 				  .name = mf->headers[i].name,
-				  .value = mf->headers[i].value};
+				  .value = mf->headers[i].raw};
 		pipeline_run(run->conn, &h, &d);
 	}
 	ev.stage = STAGE_EOH;

@@ -18,6 +18,7 @@ static const struct check *const checks[] = {
 	&check_helo,
 	&check_sender_domain,
 	&check_spf,
+	&check_dkim,
 };
 /* clang-format on */
 

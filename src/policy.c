@@ -207,14 +207,22 @@ static int counts_for_message(const struct msg *msg, const struct result *res)
 	return res->rcpt < 0 || msg->rcpts[res->rcpt].verdict < VERDICT_TEMPFAIL;
 }
 
+/* Each symbol scores once per message, however many times it was found
+ * (two failing DKIM signatures are one dkim_fail). */
 static double total_score(const struct config *cfg, const struct msg *msg)
 {
+	unsigned char seen[SYM_COUNT] = {0};
 	double score = 0;
 
-	for (size_t i = 0; i < msg->nresults; i++)
-		if (counts_for_message(msg, &msg->results[i]) &&
-		    cfg->symbols[msg->results[i].sym].action != ACTION_IGNORE)
-			score += cfg->symbols[msg->results[i].sym].score;
+	for (size_t i = 0; i < msg->nresults; i++) {
+		enum symbol_id sym = msg->results[i].sym;
+
+		if (!counts_for_message(msg, &msg->results[i]) || seen[sym] ||
+		    cfg->symbols[sym].action == ACTION_IGNORE)
+			continue;
+		seen[sym] = 1;
+		score += cfg->symbols[sym].score;
+	}
 	return score;
 }
 

@@ -81,6 +81,7 @@ static void msg_free(struct msg **msg)
 	for (size_t i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i].path);
 	msg_clear_edits(m);
+	dkimverify_end(&m->dkim);
 	free(m->edits);
 	free(m->authres_ours);
 	free(m->rcpts);

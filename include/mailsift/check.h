@@ -34,5 +34,6 @@ extern const struct check check_envelope;
 extern const struct check check_helo;
 extern const struct check check_sender_domain;
 extern const struct check check_spf;
+extern const struct check check_dkim;
 
 #endif

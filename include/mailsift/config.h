@@ -54,6 +54,8 @@ struct config {
 	int sender_domain_check;
 	int spf_check;
 	int spf_helo_check;
+	int dkim_check;
+	struct dkimverify *dkim; /* owned: built with the resolver */
 	int helo_check;
 	struct strset *own_names;	/* owned: names HELO may not claim from outside */
 	struct cidr_list *own_networks; /* owned: addresses HELO may not claim */

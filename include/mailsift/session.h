@@ -8,6 +8,7 @@
 
 #include "mailsift/addr.h"
 #include "mailsift/config.h"
+#include "mailsift/dkimverify.h"
 #include "mailsift/dns.h"
 #include "mailsift/spf.h"
 #include "mailsift/symbols.h"
@@ -70,6 +71,10 @@ struct msg {
 	struct spf_outcome spf;
 	int has_spf_helo; /* the HELO identity, checked apart (RFC 7208 2.3) */
 	struct spf_outcome spf_helo;
+
+	struct dkimverify_msg *dkim; /* owned: the verification in progress */
+	struct dkim_sig_result dkim_sigs[DKIMVERIFY_MAX_SIGS];
+	size_t ndkim_sigs;
 
 	struct hdr_edit *edits; /* owned, with their strings */
 	size_t nedits, edits_cap;

@@ -34,6 +34,9 @@ explained.test.   300 IN TXT "v=spf1 -all exp=why.explained.test"
 why.explained.test. 300 IN TXT "Mail from %{d} must come from our own servers"
 nullmx.test.      300 IN MX  0 .
 helo-bad.test.    300 IN TXT "v=spf1 -all"
+football.example.com. 300 IN A 192.0.2.30
+brisbane._domainkey.football.example.com. 300 IN TXT "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+test._domainkey.football.example.com. 300 IN TXT "v=DKIM1; g=*; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB"
 slow.test.        TIMEOUT
 ZONE
 dns_start dns "$work/zone" || e2e_die "cannot start the DNS server"
@@ -140,6 +143,25 @@ e2e_assert_eq "forged A-R: only ours claims mx.e2e.test" 1 "$(grep -c '^Authenti
 e2e_assert_not_contains "forged A-R: the forged result is gone" "ceo@bank.test" "$h"
 e2e_assert_contains "forged A-R: another server's header is kept" \
 	"Authentication-Results: other.example; spf=fail" "$h"
+
+# --- DKIM: the RFC 8463 example (Ed25519 and RSA signatures) verifies
+signed="$here/../data/dkim/rfc6376.signed.msg"
+t=$(smtp 192.0.2.10 joe@football.example.com user@example.test --data "$signed")
+e2e_assert_match "dkim: queued" '^250 2\.0\.0 ' "$(e2e_reply_eod "$t")"
+postfix_wait_delivery "$work/pf" 5
+h=$(e2e_mbox_headers "$mbox" 5)
+e2e_assert_contains "dkim: Ed25519 signature passes" \
+	"dkim=pass (signature verified) header.d=football.example.com header.s=brisbane header.i=@football.example.com header.b=9/dsDChY" "$h"
+e2e_assert_contains "dkim: RSA signature passes" \
+	"dkim=pass (signature verified) header.d=football.example.com header.s=test header.i=@football.example.com header.b=icKcLSEZ" "$h"
+sed 's/We lost the game/We won the game/' "$signed" >"$work/altered.msg"
+t=$(smtp 192.0.2.10 joe@football.example.com user@example.test --data "$work/altered.msg")
+e2e_assert_match "dkim altered: still queued (DKIM alone never rejects)" '^250 2\.0\.0 ' "$(e2e_reply_eod "$t")"
+postfix_wait_delivery "$work/pf" 6
+h=$(e2e_mbox_headers "$mbox" 6)
+e2e_assert_contains "dkim altered: fails" \
+	"dkim=fail (body hash mismatch) header.d=football.example.com header.s=brisbane" "$h"
+e2e_assert_match "dkim altered: scored" 'X-Mailsift-Status: accept; score=1\.0; tests=[a-z_,]*dkim_fail' "$h"
 
 # --- the offline tool, same configuration, same DNS: same SPF answer
 printf 'From: bob@fail.test\nTo: user@example.test\nSubject: offline\n\nhi\n' >"$work/m.eml"
