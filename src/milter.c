@@ -116,11 +116,14 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			       unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			       unsigned long *pf2, unsigned long *pf3)
 {
-	/* No body, DATA or unknown commands yet; no reply for stages whose
-	 * answer is always "continue" (results wait for RCPT). */
+	/* No DATA or unknown commands; no reply for stages whose answer is
+	 * always "continue" (results wait for RCPT). Body chunks do get a
+	 * reply: without one, the MTA's small end-of-message packet waits
+	 * behind its unacknowledged body for our delayed ACK (Nagle on its
+	 * side), about 40 ms a message; measured in bench/. */
 	unsigned long steps = SMFIP_NODATA | SMFIP_NOUNKNOWN;
 	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
-				      SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NR_BODY;
+				      SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN;
 	struct milter_conn *mc = get_mconn(ctx);
 
 	(void)f2;
