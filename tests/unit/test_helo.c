@@ -21,7 +21,7 @@ static struct config *load(const char *extra)
 	ck_assert_ptr_nonnull(fp);
 	fprintf(fp,
 		"local_domains example.test\ntrusted_networks 192.0.2.0/24\n"
-		"authserv_id mx.example.test\nsender_domain_check no\nspf_check no\n"
+		"authserv_id mx.example.test\nsender_domain_check no\nspf_check no\ndkim_check no\n"
 		"own_names mail.example.test\nown_networks 203.0.113.25\n%s",
 		extra);
 	fclose(fp);
