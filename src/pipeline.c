@@ -96,6 +96,13 @@ static int prepare(struct conn *conn, const struct event *ev, int *rcpt)
 			return -1;
 		*rcpt = msg_add_rcpt(conn->msg, ev->argv != NULL && ev->argv[0] ? ev->argv[0] : "");
 		return *rcpt < 0 ? -1 : 0;
+	case STAGE_EOM:
+		if (conn->msg == NULL)
+			return -1;
+		/* the MTA times each stage: end of message gets a budget of its own
+		 * (DKIM keys), however long the DATA transfer took */
+		dns_budget_start(&conn->msg->dns, conn->cfg->dns_budget_ms);
+		return 0;
 	case STAGE_HEADER:
 		if (conn->msg == NULL)
 			return -1;
