@@ -202,10 +202,11 @@ void dkimverify_body(struct dkimverify_msg *m, const unsigned char *data, size_t
 
 static enum dkim_result classify(DKIM_SIGINFO *sig, int err)
 {
-	if (!(dkim_sig_getflags(sig) & DKIM_SIGFLAG_PROCESSED))
-		return DKIMR_NEUTRAL;
 	if (DKIM_SIG_CHECK(sig))
 		return DKIMR_PASS;
+	/* the error tells most; a signature never processed is neutral */
+	if (!(dkim_sig_getflags(sig) & DKIM_SIGFLAG_PROCESSED) && err == DKIM_SIGERROR_OK)
+		return DKIMR_NEUTRAL;
 	switch (err) {
 	case DKIM_SIGERROR_KEYFAIL: return DKIMR_TEMPERROR;
 	case DKIM_SIGERROR_NOKEY:
