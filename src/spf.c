@@ -52,6 +52,21 @@ const char *spf_result_name(enum spf_result r)
 /* Joins a TXT record's character-strings (RFC 7208 3.3). libspf2 reads
  * explanation texts as macro strings and turns their spaces into '%': a
  * text that is not an SPF record gets its spaces as the macro "%_". */
+/* RFC 7208 4.5: an SPF record is "v=spf1" then a space or the end. */
+static int is_spf_record(const char *t)
+{
+	return strncasecmp(t, "v=spf1", 6) == 0 && (t[6] == ' ' || t[6] == '\0');
+}
+
+/* An answer whose first character-string starts an SPF record. */
+static int has_spf_record(const struct dns_answer *a)
+{
+	for (size_t i = 0; a != NULL && i < a->count; i++)
+		if (a->len[i] > 7 && strncasecmp((const char *)a->data[i] + 1, "v=spf1", 6) == 0)
+			return 1;
+	return 0;
+}
+
 /* For a/0 and mx/0: does the name (mx: one of its first 10 MX hosts)
  * have an address of that family? Counted like libspf2's own lookups. */
 static int has_address(void *arg, const char *domain, int mx, int v6)
@@ -103,7 +118,7 @@ static int fill_txt(struct spf_dns_ctx *ctx, const char *domain, SPF_dns_rr_t *r
 		ctx->bad_record = "NUL byte in the record";
 		return 0;
 	}
-	if (strncasecmp(out, "v=spf1", 6) == 0 && (out[6] == ' ' || out[6] == '\0')) {
+	if (is_spf_record(out)) {
 		const char *why = NULL;
 		char *fixed = malloc(4 * len + 256);
 
@@ -197,12 +212,8 @@ static SPF_dns_rr_t *answer_rr(SPF_dns_server_t *srv, const char *domain, int ty
  * SPF's): RFC 7208 6.2 wants exactly one, of ASCII text, else none. */
 static int usable_txt(const struct dns_answer *a)
 {
-	for (size_t i = 0; i < a->count; i++) {
-		const unsigned char *d = a->data[i];
-		if (a->len[i] > 7 && d[0] >= 6 &&
-		    strncasecmp((const char *)d + 1, "v=spf1", 6) == 0)
-			return 1;
-	}
+	if (has_spf_record(a))
+		return 1;
 	if (a->count != 1)
 		return 0;
 	for (int i = 0; i < a->len[0]; i++)
@@ -215,25 +226,15 @@ static int usable_txt(const struct dns_answer *a)
  * whether there was one (RFC 7208 4.5: "v=spf1" then a space or the end). */
 static void count_records(struct spf_dns_ctx *ctx, const SPF_dns_rr_t *rr)
 {
-	for (int i = 0; i < rr->num_rr; i++) {
-		const char *t = rr->rr[i]->txt;
-		if (strncasecmp(t, "v=spf1", 6) == 0 && (t[6] == ' ' || t[6] == '\0'))
+	for (int i = 0; i < rr->num_rr; i++)
+		if (is_spf_record(rr->rr[i]->txt))
 			ctx->records++;
-	}
 }
 
 static int is_target(const struct spf_dns_ctx *ctx, const char *name)
 {
 	for (size_t i = 0; i < ctx->ntargets; i++)
 		if (strcasecmp(ctx->targets[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-static int has_spf_record(const struct dns_answer *a)
-{
-	for (size_t i = 0; a != NULL && i < a->count; i++)
-		if (a->len[i] > 7 && strncasecmp((const char *)a->data[i] + 1, "v=spf1", 6) == 0)
 			return 1;
 	return 0;
 }
