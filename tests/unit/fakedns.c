@@ -144,6 +144,20 @@ int fakedns_add_txt(struct fakedns *d, const char *name, int type, const char *c
 	return add(d, name, KIND_RR, type, rd, o);
 }
 
+int fakedns_add_txt_text(struct fakedns *d, const char *name, const char *text)
+{
+	const char *strs[16];
+	size_t lens[16], n = 0, len = strlen(text);
+
+	for (size_t off = 0; off < len || n == 0; off += 255, n++) {
+		if (n == 16)
+			return -1;
+		strs[n] = text + off;
+		lens[n] = len - off < 255 ? len - off : 255;
+	}
+	return fakedns_add_txt(d, name, 16, strs, lens, n);
+}
+
 static int add_target(struct fakedns *d, const char *name, int type, const char *target)
 {
 	unsigned char rd[300];

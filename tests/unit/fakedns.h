@@ -26,6 +26,9 @@ int fakedns_add_mx(struct fakedns *d, const char *name, unsigned pref, const cha
  * bytes, with lengths). */
 int fakedns_add_txt(struct fakedns *d, const char *name, int type, const char *const *strings,
 		    const size_t *lens, size_t nstrings);
+/* One TXT record holding text, cut into 255-byte character-strings (an
+ * empty text is one empty string), as keys and long records are published. */
+int fakedns_add_txt_text(struct fakedns *d, const char *name, const char *text);
 int fakedns_add_ptr(struct fakedns *d, const char *name, const char *target);
 int fakedns_add_cname(struct fakedns *d, const char *name, const char *target);
 /* Queries for name time out, except those of the types in except[]
