@@ -13,7 +13,7 @@
 #include "mailsift/offline.h"
 #include "mailsift/spf.h"
 
-int run_suite(Suite *s, const char *name);
+#include "test_support.h"
 
 static struct fakedns *dns;
 
@@ -149,22 +149,13 @@ static struct config *cfg;
 
 static void load_config(const char *extra)
 {
-	char path[] = "/tmp/mailsift-dns-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *fp = fdopen(fd, "w");
-	struct strbuf errors;
+	char text[1024];
 
-	ck_assert_ptr_nonnull(fp);
-	fprintf(fp,
-		"local_domains example.test\ntrusted_networks 192.0.2.0/24\n"
-		"dns_servers %s\ndns_timeout 300ms\ndns_budget 2s\nspf_check no\n%s",
-		fakedns_server(dns), extra);
-	fclose(fp);
-	sb_init(&errors, 4096);
-	cfg = config_load(path, &errors);
-	unlink(path);
-	ck_assert_msg(cfg != NULL, "%s", sb_str(&errors));
-	sb_free(&errors);
+	snprintf(text, sizeof(text),
+		 "local_domains example.test\ntrusted_networks 192.0.2.0/24\n"
+		 "dns_servers %s\ndns_timeout 300ms\ndns_budget 2s\nspf_check no\n%s",
+		 fakedns_server(dns), extra);
+	cfg = test_config_text(text);
 }
 
 /* The answer to RCPT TO:<rcpt> after MAIL FROM:<sender>, as "CODE X.Y.Z text" or

@@ -8,29 +8,19 @@
 
 #include "mailsift/offline.h"
 
-int run_suite(Suite *s, const char *name);
+#include "test_support.h"
 
 static struct config *load(const char *extra)
 {
-	char path[] = "/tmp/mailsift-helo-XXXXXX";
-	int fd = mkstemp(path);
-	FILE *fp = fdopen(fd, "w");
-	struct strbuf errors;
-	struct config *cfg;
+	char text[1024];
 
-	ck_assert_ptr_nonnull(fp);
-	fprintf(fp,
+	snprintf(
+		text, sizeof(text),
 		"local_domains example.test\ntrusted_networks 192.0.2.0/24\n"
 		"authserv_id mx.example.test\nsender_domain_check no\nspf_check no\ndkim_check no\n"
 		"own_names mail.example.test\nown_networks 203.0.113.25\n%s",
 		extra);
-	fclose(fp);
-	sb_init(&errors, 4096);
-	cfg = config_load(path, &errors);
-	unlink(path);
-	ck_assert_msg(cfg != NULL, "%s", sb_str(&errors));
-	sb_free(&errors);
-	return cfg;
+	return test_config_text(text);
 }
 
 /* RCPT answer and the message's symbols, e.g. "continue [helo_syntax]". */

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int run_suite(Suite *s, const char *name);
+#include <unistd.h>
+
+#include "test_support.h"
 
 int run_suite(Suite *s, const char *name)
 {
@@ -45,4 +47,23 @@ int run_suite(Suite *s, const char *name)
 	free(res);
 	srunner_free(sr);
 	return bad != 0;
+}
+
+struct config *test_config_text(const char *text)
+{
+	char path[] = "/tmp/mailsift-test-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct strbuf errors;
+	struct config *cfg;
+
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+	sb_init(&errors, 4096);
+	cfg = config_load(path, &errors);
+	unlink(path);
+	ck_assert_msg(cfg != NULL, "%s", sb_str(&errors));
+	sb_free(&errors);
+	return cfg;
 }
