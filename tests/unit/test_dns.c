@@ -288,6 +288,31 @@ START_TEST(spf_include_tree_is_bounded)
 }
 END_TEST
 
+/* When the layer corrects libspf2 (here: too many void lookups, which
+ * libspf2 does not count, so it would say fail), Received-SPF carries the
+ * corrected result too. */
+START_TEST(received_spf_follows_the_correction)
+{
+	struct dns_resolver *r = resolver(0);
+	struct spf_request req = {.ip = "192.0.2.99",
+				  .helo = "mail.voids.test",
+				  .mailfrom = "a@voids.test",
+				  .receiver = "mx.test"};
+	struct spf_outcome out;
+	struct dns_budget b;
+
+	fakedns_add_txt_text(dns, "voids.test",
+			     "v=spf1 a:n1.voids.test a:n2.voids.test a:n3.voids.test -all");
+	dns_budget_start(&b, 5000);
+	spf_evaluate(r, &b, &req, &out);
+	ck_assert_str_eq(spf_result_name(out.result), "permerror");
+	ck_assert_str_eq(out.received_spf,
+			 "permerror (mx.test: too many DNS lookups: 4, 3 of them void) "
+			 "client-ip=192.0.2.99; envelope-from=a@voids.test; helo=mail.voids.test;");
+	dns_resolver_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dns");
@@ -302,6 +327,7 @@ int main(void)
 	tcase_add_test(tc, sender_domains);
 	tcase_add_test(tc, sender_domain_switches);
 	tcase_add_test(tc, spf_include_tree_is_bounded);
+	tcase_add_test(tc, received_spf_follows_the_correction);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "dns");
 }
