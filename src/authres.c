@@ -48,9 +48,32 @@ static void dkim_entries(const struct msg *msg, struct strbuf *sb)
 	}
 }
 
+/* RFC 7489 11.2: the policy comment and header.from, one entry per From
+ * domain. */
+static void dmarc_entries(const struct msg *msg, struct strbuf *sb)
+{
+	for (size_t i = 0; i < msg->ndmarc; i++) {
+		const struct dmarc_outcome *o = &msg->dmarc[i];
+		char comment[160];
+
+		sb_printf(sb, "; dmarc=%s", dmarc_result_name(o->result));
+		if (o->result == DMARCR_PASS || o->result == DMARCR_FAIL)
+			snprintf(comment, sizeof(comment), "p=%s sp=%s pct=%u dis=%s%s",
+				 dmarc_policy_name(o->rec.p), dmarc_policy_name(o->rec.sp),
+				 o->rec.pct,
+				 dmarc_policy_name(o->overridden ? DMARC_P_NONE : o->disposition),
+				 o->overridden ? " local override" : "");
+		else
+			snprintf(comment, sizeof(comment), "%s", o->reason);
+		put_comment(sb, comment);
+		if (o->from_domain[0] != '\0')
+			sb_printf(sb, " header.from=%s", o->from_domain);
+	}
+}
+
 static int authenticated_anything(const struct msg *msg)
 {
-	return msg->has_spf || msg->has_spf_helo || msg->ndkim_sigs > 0;
+	return msg->has_spf || msg->has_spf_helo || msg->ndkim_sigs > 0 || msg->ndmarc > 0;
 }
 
 void authres_value(const struct config *cfg, const struct msg *msg, struct strbuf *out)
@@ -65,6 +88,7 @@ void authres_value(const struct config *cfg, const struct msg *msg, struct strbu
 	if (msg->has_spf_helo)
 		spf_entry(&msg->spf_helo, 1, out);
 	dkim_entries(msg, out);
+	dmarc_entries(msg, out);
 }
 
 /* Skips white space and (nested) comments. */

@@ -19,6 +19,7 @@
 #include "mailsift/config.h"
 #include "mailsift/config_value.h"
 #include "mailsift/dkimverify.h"
+#include "mailsift/psl.h"
 #include "mailsift/dns.h"
 #include "mailsift/log.h"
 #include "mailsift/policy.h"
@@ -93,6 +94,9 @@ static const struct key_def keys[] = {
 	KEY("spf_check", set_bool, spf_check),
 	KEY("spf_helo_check", set_bool, spf_helo_check),
 	KEY("dkim_check", set_bool, dkim_check),
+	KEY("dmarc_check", set_bool, dmarc_check),
+	KEY("psl_file", set_string, psl_file),
+	KEY("dmarc_override", set_strset, dmarc_override),
 	KEY("helo_check", set_bool, helo_check),
 	KEY("own_names", set_strset, own_names),
 	KEY("own_networks", set_networks, own_networks),
@@ -303,6 +307,11 @@ static int set_defaults(struct config *cfg)
 	cfg->spf_check = 1;
 	cfg->spf_helo_check = 1;
 	cfg->dkim_check = 1;
+	cfg->dmarc_check = 1;
+	cfg->psl_file = strdup(PSL_DEFAULT_PATH);
+	cfg->dmarc_override = strset_new();
+	if (cfg->psl_file == NULL || cfg->dmarc_override == NULL)
+		return -1;
 	cfg->helo_check = 1;
 	cfg->own_names = strset_new();
 	cfg->own_networks = cidr_list_new();
@@ -424,6 +433,22 @@ static void make_resolver(struct config *cfg, struct parse_state *ps)
 		perr(ps, "%s", why);
 }
 
+static void load_psl(struct config *cfg, struct parse_state *ps)
+{
+	const char *why;
+
+	if (!cfg->dmarc_check)
+		return;
+	ps->line = ps->seen_line[key_index("psl_file")];
+	if (resolve_beside(ps->file, &cfg->psl_file) < 0) {
+		perr(ps, "out of memory");
+		return;
+	}
+	cfg->psl = psl_load(cfg->psl_file, &why);
+	if (cfg->psl == NULL)
+		perr(ps, "%s: %s (or set dmarc_check no)", cfg->psl_file, why);
+}
+
 static void config_free(struct config *cfg)
 {
 	if (cfg == NULL)
@@ -439,6 +464,9 @@ static void config_free(struct config *cfg)
 	cidr_list_free(&cfg->trusted_networks);
 	strset_free(&cfg->exempt_recipients);
 	dkimverify_free(&cfg->dkim);
+	free(cfg->psl_file);
+	psl_free(&cfg->psl);
+	strset_free(&cfg->dmarc_override);
 	dns_resolver_free(&cfg->resolver);
 	strset_free(&cfg->own_names);
 	cidr_list_free(&cfg->own_networks);
@@ -467,6 +495,8 @@ struct config *config_defaults(struct strbuf *errors)
 
 	if (cfg != NULL)
 		make_resolver(cfg, &ps);
+	if (cfg != NULL && !ps.failed)
+		load_psl(cfg, &ps);
 	if (cfg != NULL && ps.failed)
 		config_release(&cfg);
 	return cfg;
@@ -495,6 +525,8 @@ struct config *config_load(const char *path, struct strbuf *errors)
 	ps.line = 0;
 	if (!ps.failed)
 		make_resolver(cfg, &ps);
+	if (!ps.failed)
+		load_psl(cfg, &ps);
 	cfg->path = strdup(path);
 	if (ps.failed || cfg->path == NULL) {
 		if (!ps.failed)

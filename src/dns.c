@@ -370,6 +370,24 @@ void dns_answer_free(struct dns_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
+int dns_txt_join(const unsigned char *rdata, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t off = 0; off < len; off += 1 + rdata[off]) {
+		size_t slen = rdata[off];
+
+		if (off + 1 + slen > len || n + slen >= cap)
+			return -1;
+		memcpy(out + n, rdata + off + 1, slen);
+		n += slen;
+	}
+	if (cap == 0)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
 int dns_wire_name(const unsigned char *data, size_t len, size_t *off, char *out)
 {
 	size_t o = 0, i = *off;

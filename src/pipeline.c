@@ -19,6 +19,7 @@ static const struct check *const checks[] = {
 	&check_sender_domain,
 	&check_spf,
 	&check_dkim,
+	&check_dmarc,
 };
 /* clang-format on */
 

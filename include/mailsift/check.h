@@ -35,5 +35,6 @@ extern const struct check check_helo;
 extern const struct check check_sender_domain;
 extern const struct check check_spf;
 extern const struct check check_dkim;
+extern const struct check check_dmarc;
 
 #endif

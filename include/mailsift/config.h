@@ -56,6 +56,10 @@ struct config {
 	int spf_helo_check;
 	int dkim_check;
 	struct dkimverify *dkim; /* owned: built with the resolver */
+	int dmarc_check;
+	char *psl_file;
+	struct psl *psl;		 /* owned: loaded from psl_file when dmarc_check */
+	struct strset *dmarc_override; /* owned: senders whose DMARC failures are not enforced */
 	int helo_check;
 	struct strset *own_names;	/* owned: names HELO may not claim from outside */
 	struct cidr_list *own_networks; /* owned: addresses HELO may not claim */

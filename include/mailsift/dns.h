@@ -72,6 +72,10 @@ const char *dns_status_name(enum dns_status st);
  * (DNS_NAME_MAX + 1 bytes, "" for the root); -1 if malformed. */
 int dns_wire_name(const unsigned char *data, size_t len, size_t *off, char *out);
 
+/* A TXT record's character-strings joined (RFC 7208 3.3, RFC 7489 6.1)
+ * into out; -1 if malformed or longer than cap - 1. */
+int dns_txt_join(const unsigned char *rdata, size_t len, char *out, size_t cap);
+
 /* Checks the server list syntax ("IP[@PORT]" separated by spaces/commas). */
 int dns_servers_valid(const char *servers, const char **error_r);
 

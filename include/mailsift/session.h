@@ -9,6 +9,7 @@
 #include "mailsift/addr.h"
 #include "mailsift/config.h"
 #include "mailsift/dkimverify.h"
+#include "mailsift/dmarc.h"
 #include "mailsift/dns.h"
 #include "mailsift/spf.h"
 #include "mailsift/symbols.h"
@@ -17,6 +18,7 @@
 #define MSG_MAX_RESULTS 4096
 #define RESULT_DETAIL_MAX 160
 #define MSG_MAX_EDITS 4096
+#define MSG_MAX_FROM_DOMAINS 4 /* DMARC evaluations for a From with several domains */
 
 struct result {
 	enum symbol_id sym;
@@ -75,6 +77,13 @@ struct msg {
 	struct dkimverify_msg *dkim; /* owned: the verification in progress */
 	struct dkim_sig_result dkim_sigs[DKIMVERIFY_MAX_SIGS];
 	size_t ndkim_sigs;
+
+	size_t from_fields;    /* RFC5322.From fields seen */
+	size_t from_addresses; /* addresses in them */
+	char from_domains[MSG_MAX_FROM_DOMAINS][256]; /* distinct, lower case */
+	size_t nfrom_domains;
+	struct dmarc_outcome dmarc[MSG_MAX_FROM_DOMAINS];
+	size_t ndmarc;
 
 	struct hdr_edit *edits; /* owned, with their strings */
 	size_t nedits, edits_cap;

@@ -38,6 +38,9 @@ football.example.com. 300 IN A 192.0.2.30
 brisbane._domainkey.football.example.com. 300 IN TXT "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
 test._domainkey.football.example.com. 300 IN TXT "v=DKIM1; g=*; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB"
 slow.test.        TIMEOUT
+_dmarc.good.test. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
+_dmarc.bank.test. 300 IN TXT "v=DMARC1; p=reject"
+_dmarc.shop.test. 300 IN TXT "v=DMARC1; p=quarantine"
 ZONE
 dns_start dns "$work/zone" || e2e_die "cannot start the DNS server"
 
@@ -70,11 +73,11 @@ h=$(e2e_mbox_headers "$mbox" 1)
 # the first header after Postfix's Return-Path/Delivered-To lines of local delivery
 first=$(grep -v -E '^(From |Return-Path:|X-Original-To:|Delivered-To:)' <<<"$h" | head -n 1)
 e2e_assert_eq "spf pass: Authentication-Results is the topmost header" \
-	"Authentication-Results: mx.e2e.test; spf=pass (mechanism) smtp.mailfrom=alice@good.test; spf=none (no SPF record) smtp.helo=mail.client.test" "$first"
+	"Authentication-Results: mx.e2e.test; spf=pass (mechanism) smtp.mailfrom=alice@good.test; spf=none (no SPF record) smtp.helo=mail.client.test; dmarc=pass (p=reject sp=reject pct=100 dis=none) header.from=good.test" "$first"
 e2e_assert_match "spf pass: Received-SPF added" \
 	'Received-SPF: pass \(mx\.e2e\.test: domain of good\.test designates 192\.0\.2\.10 as permitted sender\) client-ip=192\.0\.2\.10; envelope-from=alice@good\.test; helo=mail\.client\.test;' "$h"
 e2e_assert_contains "spf pass: status header names the result" \
-	"X-Mailsift-Status: accept; score=0.0; tests=spf_pass; host=mx.e2e.test" "$h"
+	"X-Mailsift-Status: accept; score=0.0; tests=spf_pass,dmarc_pass; host=mx.e2e.test" "$h"
 
 # --- SPF fail: refused at RCPT, not at MAIL FROM; postmaster still reachable
 t=$(smtp 198.51.100.7 bob@fail.test user@example.test postmaster@example.test --quit-after RCPT)
@@ -108,7 +111,7 @@ h=$(e2e_mbox_headers "$mbox" 3)
 e2e_assert_contains "spf helo fail: A-R has both identities" \
 	"Authentication-Results: mx.e2e.test; spf=pass (mechanism) smtp.mailfrom=alice@good.test; spf=fail (mechanism) smtp.helo=helo-bad.test" "$h"
 e2e_assert_contains "spf helo fail: scored" \
-	"X-Mailsift-Status: accept; score=1.0; tests=spf_helo_fail,spf_pass; host=mx.e2e.test" "$h"
+	"X-Mailsift-Status: accept; score=1.0; tests=spf_helo_fail,spf_pass,dmarc_pass; host=mx.e2e.test" "$h"
 
 # --- sender domains: NXDOMAIN, null MX
 t=$(smtp 198.51.100.7 eve@nosuch.test user@example.test --quit-after RCPT)
@@ -163,6 +166,29 @@ e2e_assert_contains "dkim altered: fails" \
 	"dkim=fail (body hash mismatch) header.d=football.example.com header.s=brisbane" "$h"
 e2e_assert_match "dkim altered: scored" 'X-Mailsift-Status: accept; score=1\.0; tests=[a-z_,]*dkim_fail' "$h"
 
+# --- DMARC: SPF passes for the envelope, but the From domain (p=reject) is
+# --- not aligned with it: 550 5.7.1 at end of message
+t=$(smtp 192.0.2.10 alice@good.test user@example.test --header "From: ceo@bank.test" \
+	--header "Subject: dmarc reject")
+e2e_assert_match "dmarc reject: RCPT accepted (DMARC needs the header)" '^250 2\.1\.5 ' \
+	"$(e2e_reply_rcpt "$t" user@example.test)"
+e2e_assert_eq "dmarc reject: 550 5.7.1 at end of message" \
+	"550 5.7.1 Message rejected per DMARC policy of bank.test" "$(e2e_reply_eod "$t")"
+
+# --- p=quarantine: accepted, held in the MTA's quarantine (hold queue)
+t=$(smtp 192.0.2.10 alice@good.test user@example.test --header "From: orders@shop.test" \
+	--header "Subject: dmarc quarantine")
+e2e_assert_match "dmarc quarantine: accepted" '^250 2\.0\.0 ' "$(e2e_reply_eod "$t")"
+held() { grep -q 'milter-hold: END-OF-MESSAGE .*milter triggers HOLD action' "$(postfix_log "$work/pf")"; }
+e2e_assert_ok "dmarc quarantine: held by Postfix" e2e_wait_for 10 held
+
+# --- the From domain's policy cannot be fetched: 451, never a 5xx
+t=$(smtp 192.0.2.10 alice@good.test user@example.test --header "From: boss@slow.test" \
+	--header "Subject: dmarc dns trouble")
+e2e_assert_eq "dmarc DNS trouble: 451 4.7.5" \
+	"451 4.7.5 DMARC policy of slow.test could not be checked, try again later" \
+	"$(e2e_reply_eod "$t")"
+
 # --- the offline tool, same configuration, same DNS: same SPF answer
 printf 'From: bob@fail.test\nTo: user@example.test\nSubject: offline\n\nhi\n' >"$work/m.eml"
 json=$("$MAILSIFT" check -c "$work/mailsift.conf" --ip 198.51.100.7 --helo mail.client.test \
@@ -173,6 +199,21 @@ e2e_assert_contains "offline: same reply" '"smtp_code":"550","enhanced_status":"
 json=$("$MAILSIFT" check -c "$work/mailsift.conf" --ip 192.0.2.10 --from '<alice@good.test>' \
 	--rcpt '<user@example.test>' --json "$work/m.eml")
 e2e_assert_contains "offline: the A-R header it would add" \
-	'{"name":"Authentication-Results","value":"mx.e2e.test; spf=pass (mechanism) smtp.mailfrom=alice@good.test"}' "$json"
+	'{"name":"Authentication-Results","value":"mx.e2e.test; spf=pass (mechanism) smtp.mailfrom=alice@good.test; dmarc=none (no DMARC record) header.from=fail.test"}' "$json"
+
+# --- dmarc_override: a forwarder's failures are recorded, not enforced
+printf 'From: ceo@bank.test\nTo: user@example.test\nSubject: forwarded\n\nhi\n' >"$work/fwd.eml"
+json=$("$MAILSIFT" check -c "$work/mailsift.conf" --ip 192.0.2.10 --from '<alice@good.test>' \
+	--rcpt '<user@example.test>' --json "$work/fwd.eml")
+e2e_assert_contains "offline: dmarc reject like the daemon" \
+	'"smtp_code":"550","enhanced_status":"5.7.1"' "$json"
+cp "$work/mailsift.conf" "$work/override.conf"
+printf 'dmarc_override lists.good.test good.test\n' >>"$work/override.conf"
+json=$("$MAILSIFT" check -c "$work/override.conf" --ip 192.0.2.10 --from '<alice@good.test>' \
+	--rcpt '<user@example.test>' --json "$work/fwd.eml")
+e2e_assert_contains "dmarc override: accepted" '"verdict":"accept"' "$json"
+e2e_assert_contains "dmarc override: the failure is in the A-R header" \
+	'dmarc=fail (p=reject sp=reject pct=100 dis=none local override) header.from=bank.test' "$json"
+e2e_assert_contains "dmarc override: symbol" '"symbol":"dmarc_override"' "$json"
 
 e2e_summary

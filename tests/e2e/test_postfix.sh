@@ -33,6 +33,7 @@ trusted_networks  $1
 authserv_id       mx.e2e.test
 sender_domain_check no
 spf_check no
+dmarc_check no
 dns_servers       127.0.0.1@9
 EOF
 }

@@ -26,6 +26,7 @@ trusted_networks  192.0.2.0/24
 authserv_id       mx.e2e.test
 sender_domain_check no
 spf_check no
+dmarc_check no
 CONF
 
 sendmail_setup || e2e_die "cannot set up sendmail"

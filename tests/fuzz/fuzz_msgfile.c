@@ -34,6 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg->sender_domain_check = 0; /* no DNS while fuzzing */
 		cfg->spf_check = 0;
 		cfg->dkim_check = 0;
+		cfg->dmarc_check = 0;
 	}
 	if (fp == NULL || size == 0) {
 		if (fp != NULL)

@@ -17,7 +17,7 @@ static struct config *load(const char *extra)
 	snprintf(
 		text, sizeof(text),
 		"local_domains example.test\ntrusted_networks 192.0.2.0/24\n"
-		"authserv_id mx.example.test\nsender_domain_check no\nspf_check no\ndkim_check no\n"
+		"authserv_id mx.example.test\nsender_domain_check no\nspf_check no\ndkim_check no\ndmarc_check no\n"
 		"own_names mail.example.test\nown_networks 203.0.113.25\n%s",
 		extra);
 	return test_config_text(text);

@@ -36,7 +36,7 @@ static struct config *cfg_from(const char *text, const char *map)
 	fp = fopen(conf, "w");
 	ck_assert_ptr_nonnull(fp);
 	/* no DNS in unit tests: the sender-domain check has its own tests */
-	fputs("sender_domain_check no\nspf_check no\ndkim_check no\n", fp);
+	fputs("sender_domain_check no\nspf_check no\ndkim_check no\ndmarc_check no\n", fp);
 	fputs(text, fp);
 	if (map != NULL)
 		fputs("recipient_map recipients\n", fp);
