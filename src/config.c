@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,6 +102,11 @@ static const struct key_def keys[] = {
 	KEY("own_names", set_strset, own_names),
 	KEY("own_networks", set_networks, own_networks),
 	KEY("received_spf_header", set_bool, received_spf_header),
+	KEY("add_header_score", set_threshold, add_header_score),
+	KEY("quarantine_score", set_threshold, quarantine_score),
+	KEY("tempfail_score", set_threshold, tempfail_score),
+	KEY("reject_score", set_threshold, reject_score),
+	KEY("spam_headers", set_bool, spam_headers),
 };
 /* clang-format on */
 
@@ -318,6 +324,11 @@ static int set_defaults(struct config *cfg)
 	if (cfg->own_names == NULL || cfg->own_networks == NULL)
 		return -1;
 	cfg->received_spf_header = 1;
+	cfg->add_header_score = 5.0;
+	cfg->quarantine_score = HUGE_VAL;
+	cfg->tempfail_score = HUGE_VAL;
+	cfg->reject_score = 15.0;
+	cfg->spam_headers = 1;
 	memcpy(cfg->recipient_delimiter, "+", 2);
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
 		memcpy(host, "localhost", sizeof("localhost"));

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,6 +320,25 @@ int set_size(struct config *cfg, void *field, const char *value, const char **wh
 		return -1;
 	}
 	*(size_t *)field = v;
+	return 0;
+}
+
+int set_threshold(struct config *cfg, void *field, const char *value, const char **why)
+{
+	char *end;
+	double v;
+
+	(void)cfg;
+	if (strcmp(value, "none") == 0) {
+		*(double *)field = HUGE_VAL;
+		return 0;
+	}
+	v = strtod(value, &end);
+	if (end == value || *end != '\0' || !(v >= -1000 && v <= 1000)) {
+		*why = "expected a score from -1000 to 1000, or none";
+		return -1;
+	}
+	*(double *)field = v;
 	return 0;
 }
 

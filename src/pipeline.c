@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "mailsift/authres.h"
+#include "mailsift/spamhdr.h"
 #include "mailsift/check.h"
 #include "mailsift/pipeline.h"
 #include "mailsift/policy.h"
@@ -112,6 +113,7 @@ static int prepare(struct conn *conn, const struct event *ev, int *rcpt)
 		if (conn->cfg->status_header != NULL && ev->name != NULL &&
 		    strcasecmp(ev->name, conn->cfg->status_header) == 0)
 			conn->msg->status_headers_seen++;
+		spamhdr_note(conn->msg, ev->name);
 		if (ev->name != NULL && strcasecmp(ev->name, AUTHRES_HEADER) == 0)
 			return note_authres(conn, ev->value);
 		return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mailsift/authres.h"
+#include "mailsift/spamhdr.h"
 #include "mailsift/policy.h"
 #include "mailsift/strbuf.h"
 
@@ -223,7 +224,32 @@ static double total_score(const struct config *cfg, const struct msg *msg)
 		seen[sym] = 1;
 		score += cfg->symbols[sym].score;
 	}
-	return score;
+	return score + msg->rules_score;
+}
+
+/* The message score against the thresholds: one result for the strictest
+ * threshold it reached (its detail holds the score, its reply does not by
+ * default, so rule names stay hidden from the client). */
+static void score_thresholds(const struct config *cfg, struct msg *msg)
+{
+	char detail[64];
+	enum symbol_id sym;
+	double required;
+
+	if (msg->score >= cfg->reject_score) {
+		sym = SYM_SCORE_REJECT;
+		required = cfg->reject_score;
+	} else if (msg->score >= cfg->tempfail_score) {
+		sym = SYM_SCORE_TEMPFAIL;
+		required = cfg->tempfail_score;
+	} else if (msg->score >= cfg->quarantine_score) {
+		sym = SYM_SCORE_QUARANTINE;
+		required = cfg->quarantine_score;
+	} else {
+		return;
+	}
+	snprintf(detail, sizeof(detail), "score=%.1f required=%.1f", msg->score, required);
+	msg_add_result(msg, sym, -1, STAGE_EOM, detail);
 }
 
 /* tests=: each symbol once, cut short with ",..." rather than dropping
@@ -251,13 +277,20 @@ static void status_tests(const struct config *cfg, const struct msg *msg, struct
 		}
 		sb_printf(sb, "%s%s", listed++ ? "," : "", name);
 	}
+	if (msg->rules_tests != NULL && msg->rules_tests[0] != '\0') {
+		if (sb->len - start + strlen(msg->rules_tests) + 5 > room) {
+			sb_puts(sb, ",...");
+			return;
+		}
+		sb_printf(sb, "%s%s", listed++ ? "," : "", msg->rules_tests);
+	}
 	if (listed == 0)
 		sb_puts(sb, "none");
 }
 
 /* Adds our status header after removing incoming copies; -1 if the edits
  * did not fit (a defined tempfail rather than a forged header kept). */
-static int status_header(const struct conn *conn, struct msg *msg)
+static int status_header(const struct conn *conn, struct msg *msg, const char *tests)
 {
 	const struct config *cfg = conn->cfg;
 	struct strbuf sb;
@@ -269,9 +302,8 @@ static int status_header(const struct conn *conn, struct msg *msg)
 	for (size_t i = msg->status_headers_seen; i > 0 && rc == 0; i--)
 		rc = msg_add_edit(msg, HDR_DELETE, cfg->status_header, NULL, (int)i);
 	sb_init(&sb, STATUS_HEADER_MAX);
-	sb_printf(&sb, "%s; score=%.1f; tests=", verdict_name(msg->verdict), msg->score);
-	status_tests(cfg, msg, &sb, STATUS_HEADER_MAX - 64 - CONFIG_AUTHSERV_MAX);
-	sb_printf(&sb, "; host=%s", cfg->authserv_id);
+	sb_printf(&sb, "%s; score=%.1f; tests=%s; host=%s", verdict_name(msg->verdict), msg->score,
+		  tests, cfg->authserv_id);
 	if (rc == 0)
 		rc = sb.failed ? -1
 			       : msg_add_edit(msg, HDR_ADD, cfg->status_header, sb_str(&sb), 0);
@@ -297,12 +329,29 @@ static void internal_error(const struct conn *conn, struct msg *msg, struct deci
 	msg_clear_edits(msg);
 }
 
+/* The headers of a message that goes on: status, X-Spam-*, A-R. */
+static void add_headers(const struct conn *conn, struct msg *msg, struct decision *out)
+{
+	struct strbuf tests;
+	int rc;
+
+	sb_init(&tests, STATUS_HEADER_MAX);
+	status_tests(conn->cfg, msg, &tests, STATUS_HEADER_MAX - 64 - CONFIG_AUTHSERV_MAX);
+	rc = tests.failed || status_header(conn, msg, sb_str(&tests)) < 0 ||
+	     spamhdr_edits(conn->cfg, msg, sb_str(&tests)) < 0 || authres_edits(conn->cfg, msg) < 0;
+	sb_free(&tests);
+	if (rc)
+		internal_error(conn, msg, out, "too many header changes");
+}
+
 void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out)
 {
 	const struct result *cause = NULL;
 	enum verdict best = VERDICT_ACCEPT;
 
 	memset(out, 0, sizeof(*out));
+	msg->score = total_score(conn->cfg, msg);
+	score_thresholds(conn->cfg, msg);
 	if (msg->results_dropped > 0) {
 		msg->decided = 1;
 		msg->verdict_stage = STAGE_EOM;
@@ -334,7 +383,6 @@ void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out)
 	msg->reply = out->reply;
 	msg->verdict_symbol = out->symbol;
 	msg->decided = 1;
-	if ((best == VERDICT_ACCEPT || best == VERDICT_QUARANTINE) &&
-	    (status_header(conn, msg) < 0 || authres_edits(conn->cfg, msg) < 0))
-		internal_error(conn, msg, out, "too many header changes");
+	if (best == VERDICT_ACCEPT || best == VERDICT_QUARANTINE)
+		add_headers(conn, msg, out);
 }

@@ -3,9 +3,11 @@
  * so that both spellings of an IDN find it. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mailsift/addr.h"
 #include "mailsift/psl.h"
@@ -15,20 +17,46 @@
 #define PSL_NAME_MAX 1024 /* U-labels take more bytes than DNS_NAME_MAX */
 
 struct psl {
+	int refs; /* guarded by cache_lock: the cache's and the snapshots' */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	char *path;		   /* owned */
 	struct strset *rules;	   /* owned: "co.uk" */
 	struct strset *wildcards;  /* owned: "ck" for "*.ck" */
 	struct strset *exceptions; /* owned: "www.ck" for "!www.ck" */
 	size_t count;
 };
 
-void psl_free(struct psl **psl)
+/* Each configuration snapshot holds the list; reloads (and the tests that
+ * load hundreds of snapshots) share one copy while the file is unchanged. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct psl *cache; /* one reference */
+
+static void destroy(struct psl **psl)
 {
 	if (*psl == NULL)
 		return;
+	free((*psl)->path);
 	strset_free(&(*psl)->rules);
 	strset_free(&(*psl)->wildcards);
 	strset_free(&(*psl)->exceptions);
 	free(*psl);
+	*psl = NULL;
+}
+
+void psl_free(struct psl **psl)
+{
+	int last;
+
+	if (*psl == NULL)
+		return;
+	pthread_mutex_lock(&cache_lock);
+	last = --(*psl)->refs == 0;
+	pthread_mutex_unlock(&cache_lock);
+	if (last)
+		destroy(psl);
 	*psl = NULL;
 }
 
@@ -73,31 +101,71 @@ static int add_line(struct psl *psl, char *line)
 	return add_both(psl->rules, rule);
 }
 
-struct psl *psl_load(const char *path, const char **error_r)
+static struct psl *read_list(FILE *fp, const char **error_r)
 {
 	char line[PSL_LINE_MAX];
 	struct psl *psl = calloc(1, sizeof(*psl));
-	FILE *fp;
 	int rc = 0;
 
 	if (psl == NULL || (psl->rules = strset_new()) == NULL ||
 	    (psl->wildcards = strset_new()) == NULL || (psl->exceptions = strset_new()) == NULL) {
-		psl_free(&psl);
+		destroy(&psl);
 		*error_r = "out of memory";
-		return NULL;
-	}
-	if ((fp = fopen(path, "r")) == NULL) {
-		psl_free(&psl);
-		*error_r = "cannot read the public suffix list (Debian package publicsuffix)";
 		return NULL;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), fp) != NULL)
 		rc = add_line(psl, line);
-	fclose(fp);
 	if (rc < 0 || psl->count == 0) {
 		*error_r = rc < 0 ? "out of memory" : "no rule in the public suffix list";
-		psl_free(&psl);
+		destroy(&psl);
 	}
+	return psl;
+}
+
+static int same_file(const struct psl *psl, const char *path, const struct stat *st)
+{
+	return psl != NULL && strcmp(psl->path, path) == 0 && psl->dev == st->st_dev &&
+	       psl->ino == st->st_ino && psl->size == st->st_size &&
+	       psl->mtime.tv_sec == st->st_mtim.tv_sec && psl->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+struct psl *psl_load(const char *path, const char **error_r)
+{
+	struct psl *psl = NULL;
+	struct stat st;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL || fstat(fileno(fp), &st) != 0) {
+		if (fp != NULL)
+			fclose(fp);
+		*error_r = "cannot read the public suffix list (Debian package publicsuffix)";
+		return NULL;
+	}
+	pthread_mutex_lock(&cache_lock);
+	if (same_file(cache, path, &st)) {
+		psl = cache;
+		psl->refs++;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (psl == NULL && (psl = read_list(fp, error_r)) != NULL) {
+		psl->path = strdup(path);
+		psl->dev = st.st_dev;
+		psl->ino = st.st_ino;
+		psl->size = st.st_size;
+		psl->mtime = st.st_mtim;
+		psl->refs = 1;
+		if (psl->path != NULL) {
+			struct psl *old;
+
+			pthread_mutex_lock(&cache_lock);
+			old = cache;
+			cache = psl;
+			psl->refs++;
+			pthread_mutex_unlock(&cache_lock);
+			psl_free(&old);
+		}
+	}
+	fclose(fp);
 	return psl;
 }
 

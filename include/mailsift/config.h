@@ -65,6 +65,13 @@ struct config {
 	struct cidr_list *own_networks; /* owned: addresses HELO may not claim */
 	int received_spf_header;
 
+	/* message score thresholds (HUGE_VAL: none) */
+	double add_header_score; /* X-Spam-Flag: YES, X-Spam-Status: Yes */
+	double quarantine_score;
+	double tempfail_score;
+	double reject_score;
+	int spam_headers; /* X-Spam-Status and X-Spam-Score on every message */
+
 	char *authserv_id;
 	char *status_header; /* NULL: none added */
 	int dry_run;

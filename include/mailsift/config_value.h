@@ -24,6 +24,7 @@ int set_status_header(struct config *cfg, void *field, const char *value, const 
 int set_authserv_id(struct config *cfg, void *field, const char *value, const char **why);
 int set_duration(struct config *cfg, void *field, const char *value, const char **why);
 int set_size(struct config *cfg, void *field, const char *value, const char **why);
+int set_threshold(struct config *cfg, void *field, const char *value, const char **why);
 int set_dns_servers(struct config *cfg, void *field, const char *value, const char **why);
 
 #endif

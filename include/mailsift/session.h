@@ -65,6 +65,7 @@ struct msg {
 
 	size_t header_count;
 	size_t status_headers_seen; /* incoming copies of our status header */
+	size_t spam_headers_seen[3]; /* incoming X-Spam-Flag, -Status, -Score */
 	size_t authres_seen;	    /* incoming Authentication-Results fields */
 	int *authres_ours;	    /* owned: their 1-based indexes claiming our authserv_id */
 	size_t nauthres_ours;
@@ -93,7 +94,9 @@ struct msg {
 	char quarantine_reason[128];
 	char shadow[256]; /* what log-only actions would have done */
 
-	double score;
+	double score;	     /* symbols and content rules */
+	double rules_score;  /* the content rules' share */
+	char *rules_tests;   /* owned: the content rules that hit, "A,B", or NULL */
 	enum verdict verdict; /* final, once decided */
 	enum stage verdict_stage;
 	struct reply reply;

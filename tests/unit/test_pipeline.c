@@ -30,7 +30,7 @@ static struct conn *open_conn(const char *text)
 	fp = fopen(conf, "w");
 	ck_assert_ptr_nonnull(fp);
 	/* no DNS in unit tests: the sender-domain check has its own tests */
-	fputs("sender_domain_check no\nspf_check no\ndkim_check no\ndmarc_check no\n", fp);
+	fputs("sender_domain_check no\nspf_check no\ndkim_check no\ndmarc_check no\nspam_headers no\n", fp);
 	fputs(text, fp);
 	fclose(fp);
 	sb_init(&errors, 1 << 16);

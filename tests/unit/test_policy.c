@@ -37,6 +37,9 @@ static struct config *cfg_from(const char *text, const char *map)
 	ck_assert_ptr_nonnull(fp);
 	/* no DNS in unit tests: the sender-domain check has its own tests */
 	fputs("sender_domain_check no\nspf_check no\ndkim_check no\ndmarc_check no\n", fp);
+	/* the X-Spam-* fields have their own tests */
+	if (strstr(text, "spam_headers") == NULL)
+		fputs("spam_headers no\n", fp);
 	fputs(text, fp);
 	if (map != NULL)
 		fputs("recipient_map recipients\n", fp);
@@ -159,6 +162,75 @@ static const char *status_value(struct tx *t)
 #define BAD_SENDER_REPLY                                                                           \
 	"550 5.1.7 <john..doe@example.net>: Sender address rejected: invalid local part"
 
+/* The value of the header edit adding name, or NULL. */
+static const char *added(struct tx *t, const char *name)
+{
+	struct msg *m = tx_msg(t);
+
+	for (size_t i = 0; i < m->nedits; i++)
+		if (m->edits[i].op == HDR_ADD && strcmp(m->edits[i].name, name) == 0)
+			return m->edits[i].value;
+	return NULL;
+}
+
+/* A message scored by one symbol: a HELO that is no name, helo_syntax. */
+static void tx_scored(struct tx *t, const char *conf, const char *message)
+{
+	tx_init(t, conf, NULL);
+	t->env.helo = "not a name!";
+	tx_rcpt(t, "<alice@example.org>");
+	tx_run_message(t, message);
+}
+
+START_TEST(spam_headers_and_thresholds)
+{
+	struct tx t;
+	struct msg *m;
+
+	tx_scored(&t, BASE "spam_headers yes\n", DEFAULT_MESSAGE);
+	ck_assert_str_eq(final_answer(&t), "accept");
+	ck_assert_str_eq(added(&t, "X-Spam-Status"),
+			 "No, score=1.0 required=5.0 tests=helo_syntax");
+	ck_assert_str_eq(added(&t, "X-Spam-Score"), "1.0");
+	ck_assert_ptr_null(added(&t, "X-Spam-Flag"));
+	tx_done(&t);
+	/* a sender's own verdict never reaches the filters downstream */
+	tx_scored(&t, BASE "spam_headers yes\nscore.helo_syntax 6.5\n",
+		  "X-Spam-Flag: NO\nX-Spam-Status: No\nx-spam-flag: no\nSubject: s\n\nbody\n");
+	m = tx_msg(&t);
+	ck_assert_uint_eq(m->spam_headers_seen[0], 2);
+	ck_assert_uint_eq(m->nedits, 7); /* status, 3 deletes, 3 adds */
+	ck_assert_int_eq(m->edits[1].op, HDR_DELETE);
+	ck_assert_str_eq(m->edits[1].name, "X-Spam-Flag");
+	ck_assert_int_eq(m->edits[1].index, 2);
+	ck_assert_int_eq(m->edits[2].index, 1);
+	ck_assert_int_eq(m->edits[3].op, HDR_DELETE);
+	ck_assert_str_eq(m->edits[3].name, "X-Spam-Status");
+	ck_assert_str_eq(added(&t, "X-Spam-Flag"), "YES");
+	ck_assert_str_eq(added(&t, "X-Spam-Status"),
+			 "Yes, score=6.5 required=5.0 tests=helo_syntax");
+	tx_done(&t);
+	/* reject_score: 550 at end of message, the rules hidden from the client */
+	tx_scored(&t, BASE "score.helo_syntax 15\n", DEFAULT_MESSAGE);
+	ck_assert_str_eq(final_answer(&t), "550 5.7.1 Message rejected as spam");
+	tx_done(&t);
+	tx_scored(&t,
+		  BASE "score.helo_syntax 15\nreject_score none\ntempfail_score 10\n"
+		       "reply.score_tempfail 451 4.7.1 Deferred: %{detail}\n",
+		  DEFAULT_MESSAGE);
+	ck_assert_str_eq(final_answer(&t), "451 4.7.1 Deferred: score=15.0 required=10.0");
+	tx_done(&t);
+	tx_scored(&t, BASE "score.helo_syntax 4\nquarantine_score 3.5\n", DEFAULT_MESSAGE);
+	ck_assert_str_eq(final_answer(&t), "quarantine");
+	ck_assert_str_eq(tx_msg(&t)->quarantine_reason, "mailsift: score_quarantine");
+	tx_done(&t);
+	/* below every threshold */
+	tx_scored(&t, BASE "score.helo_syntax 3.4\nquarantine_score 3.5\n", DEFAULT_MESSAGE);
+	ck_assert_str_eq(final_answer(&t), "accept");
+	tx_done(&t);
+}
+END_TEST
+
 START_TEST(bad_sender_rejected_at_rcpt)
 {
 	struct tx t;
@@ -201,8 +273,8 @@ START_TEST(postmaster_and_abuse_are_exempt)
 	ck_assert_str_eq(rcpt_answer(&t, 4), "continue");
 	ck_assert_str_eq(rcpt_answer(&t, 5), "continue");
 	ck_assert_str_eq(
-	    rcpt_answer(&t, 6),
-	    "550 5.1.7 <john..doe@example.net>: Sender address rejected: invalid local part");
+		rcpt_answer(&t, 6),
+		"550 5.1.7 <john..doe@example.net>: Sender address rejected: invalid local part");
 	ck_assert_int_eq(t.run.stage, STAGE_EOM);
 	ck_assert_str_eq(final_answer(&t), "accept");
 	ck_assert_str_eq(status_value(&t), "accept; score=0.0; tests=sender_syntax; host=mx.test");
@@ -247,15 +319,15 @@ START_TEST(recipient_syntax)
 	tx_rcpt(&t, "<alice@example.org>");
 	tx_run(&t);
 	ck_assert_str_eq(
-	    rcpt_answer(&t, 0),
-	    "553 5.1.3 <bad@@example.org>: Recipient address rejected: invalid domain");
+		rcpt_answer(&t, 0),
+		"553 5.1.3 <bad@@example.org>: Recipient address rejected: invalid domain");
 	ck_assert_str_eq(rcpt_answer(&t, 1),
 			 "553 5.1.3 <>: Recipient address rejected: empty address");
 	ck_assert_str_eq(rcpt_answer(&t, 2),
 			 "553 5.1.3 <no-domain>: Recipient address rejected: missing @domain");
 	ck_assert_str_eq(
-	    rcpt_answer(&t, 3),
-	    "553 5.1.3 <<alice@example.org>: Recipient address rejected: malformed path");
+		rcpt_answer(&t, 3),
+		"553 5.1.3 <<alice@example.org>: Recipient address rejected: malformed path");
 	ck_assert_str_eq(rcpt_answer(&t, 4), "continue");
 	ck_assert_str_eq(final_answer(&t), "accept");
 	tx_done(&t);
@@ -554,8 +626,8 @@ START_TEST(max_recipients)
 	tx_rcpt(&t, "<postmaster>");
 	tx_run(&t);
 	ck_assert_str_eq(
-	    rcpt_answer(&t, 0),
-	    "553 5.1.3 <bad@@example.org>: Recipient address rejected: invalid domain");
+		rcpt_answer(&t, 0),
+		"553 5.1.3 <bad@@example.org>: Recipient address rejected: invalid domain");
 	ck_assert_str_eq(rcpt_answer(&t, 1), "continue");
 	ck_assert_str_eq(rcpt_answer(&t, 2), "452 4.5.3 Too many recipients");
 	ck_assert_str_eq(rcpt_answer(&t, 3), "452 4.5.3 Too many recipients");
@@ -777,6 +849,7 @@ int main(void)
 	tcase_add_test(tc, status_header_none_or_renamed);
 	tcase_add_test(tc, listed_results_and_score);
 	tcase_add_test(tc, quarantine_and_discard);
+	tcase_add_test(tc, spam_headers_and_thresholds);
 	tcase_add_test(tc, envelope_from_headers);
 	suite_add_tcase(s, tc);
 	tcase_add_test(regress, regress_long_expansion_dropped_not_cut);
