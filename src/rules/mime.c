@@ -360,11 +360,14 @@ static void begin_body(struct mime_parser *p)
 
 static void set_filename(struct mime_entity *e, const char *v, size_t len, const char *param)
 {
-	struct strbuf out;
+	struct strbuf words, out;
 	size_t n;
 
+	sb_init(&words, MIME_PARAM_MAX);
 	sb_init(&out, MIME_PARAM_MAX);
-	if (mime_header_param(v, len, param, 1, &out) && out.s != NULL) {
+	/* Raw 8-bit names (no RFC 2231 or 2047) are made UTF-8 too. */
+	if (mime_header_param(v, len, param, 1, &words) && words.s != NULL &&
+	    mime_to_utf8(NULL, words.s, words.len, &out) == 0 && out.s != NULL) {
 		n = out.len < sizeof(e->filename) ? out.len : sizeof(e->filename) - 1;
 		while (n > 0 && n < out.len && ((unsigned char)out.s[n] & 0xc0) == 0x80)
 			n--; /* not in the middle of a UTF-8 sequence */
@@ -373,6 +376,7 @@ static void set_filename(struct mime_entity *e, const char *v, size_t len, const
 		e->have_filename = 1;
 	}
 	sb_free(&out);
+	sb_free(&words);
 }
 
 static void param_into(const char *v, size_t len, const char *name, char *dst, size_t size,
@@ -530,6 +534,11 @@ static void body_piece(struct mime_parser *p, const char *s, size_t n, int flags
 /* What is open when a boundary (or the end) comes is closed. */
 static void finish_current(struct mime_parser *p, int by_boundary)
 {
+	if (p->st == ST_HEADERS && p->field.len == 0 && p->ent.headers.len == 0 &&
+	    !(p->ent.flags & MIME_F_HEADER_SIZE)) {
+		p->st = ST_EPILOGUE; /* "--b" and nothing after it: no part */
+		return;
+	}
 	if (p->st == ST_HEADERS) {
 		flush_field(p);
 		start_leaf(p, strncmp(p->ent.ctype, "text/", 5) == 0);
