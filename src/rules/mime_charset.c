@@ -282,6 +282,8 @@ int mime_charset_convert(struct mime_charsets *cs, const char *charset, const ch
 	iconv_t cd;
 
 	*cut_r = 0;
+	if (len == 0)
+		return 0; /* (in may be NULL then) */
 	if (charset == NULL || normalize(charset, name, sizeof(name)) < 0)
 		name[0] = charset == NULL ? '\0' : '?';
 	if (name[0] == '\0' || name[0] == '?') {
