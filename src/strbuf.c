@@ -69,6 +69,19 @@ int sb_append(struct strbuf *sb, const char *data, size_t len)
 	return 0;
 }
 
+int sb_append_max(struct strbuf *sb, const char *data, size_t len)
+{
+	size_t room;
+
+	if (sb->failed)
+		return -1;
+	room = sb->max - sb->len;
+	if (len <= room)
+		return sb_append(sb, data, len);
+	sb_append(sb, data, room);
+	return -1;
+}
+
 int sb_puts(struct strbuf *sb, const char *s)
 {
 	return sb_append(sb, s, strlen(s));

@@ -22,6 +22,10 @@ int sb_append(struct strbuf *sb, const char *data, size_t len);
 int sb_puts(struct strbuf *sb, const char *s);
 int sb_putc(struct strbuf *sb, char c);
 int sb_printf(struct strbuf *sb, const char *fmt, ...) MS_PRINTF(2, 3);
+/* Appends as much of data as fits under the cap: 0 if all of it did, -1 if
+ * it was cut (the buffer does not fail for the cap, only for memory), so a
+ * bounded copy keeps its first bytes. */
+int sb_append_max(struct strbuf *sb, const char *data, size_t len);
 /* Returns the string, "" for an empty buffer; never NULL. */
 const char *sb_str(const struct strbuf *sb);
 /* Hands the string to the caller (who frees it) and resets the buffer. */

@@ -9,7 +9,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 lib_sources=""
-for f in "$top"/src/*.c "$top"/src/checks/*.c; do
+for f in "$top"/src/*.c "$top"/src/checks/*.c "$top"/src/rules/*.c; do
 	case "${f##*/}" in
 	mailsiftd.c | mailsift.c | daemon.c | milter.c | listen.c | privdrop.c) ;;
 	*) lib_sources="$lib_sources $f" ;;
@@ -17,7 +17,7 @@ for f in "$top"/src/*.c "$top"/src/checks/*.c; do
 done
 printf '#define PACKAGE_VERSION "fuzz"\n' > "$out/config.h"
 rc=0
-for target in addr config msgfile; do
+for target in addr config msgfile mime; do
 	src="$top/tests/fuzz/fuzz_$target.c"
 	bin="$out/fuzz_$target"
 	# shellcheck disable=SC2086 # one word per source file
