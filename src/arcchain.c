@@ -226,10 +226,12 @@ int arcchain_structure(struct arcverify_msg *m)
 	struct ams_params p;
 	const char *why, *cv;
 
+	if (m->overflow != NULL)
+		log_notice("arc: %s: the chain is not checked", m->overflow);
 	if (m->narc > ARC_MAX_FIELDS)
 		return arcchain_fail(m, "more than 50 ARC sets");
-	if (m->overflow)
-		return arcchain_fail(m, "header too large to check");
+	if (m->overflow != NULL)
+		return arcchain_fail(m, "header too large to check: %s", m->overflow);
 	if (place_fields(m) < 0)
 		return -1;
 	for (unsigned i = 1; i <= m->nsets; i++)

@@ -47,11 +47,11 @@ struct arcverify_msg *arcverify_begin(struct dns_resolver *r, struct dns_budget 
 	return m;
 }
 
+/* Logged at the end of the header, and only when there is a chain. */
 static void over_limit(struct arcverify_msg *m, const char *what)
 {
 	if (!m->overflow)
-		log_notice("arc: %s: the chain will not be checked", what);
-	m->overflow = 1;
+		m->overflow = what;
 }
 
 static int arc_kind_of(const char *name, enum arc_kind *k)

@@ -82,7 +82,7 @@ struct arcverify_msg {
 	struct dns_budget *budget;
 	struct arc_header *headers; /* owned: nheaders of cap */
 	size_t nheaders, cap, header_bytes;
-	int overflow;		  /* a limit was hit: the chain cannot be checked */
+	const char *overflow;	  /* the limit hit, if one was: the chain cannot be checked */
 	size_t narc;		  /* ARC fields seen, those past the limits too */
 	struct arc_field *fields; /* owned: ARC_MAX_FIELDS, nfields used */
 	size_t nfields;

@@ -1,8 +1,8 @@
 /* ARC chain validation through the streaming API, keys served by the test
  * DNS server: a passing two-set chain and what it reports, a chain whose
  * older message signature broke (oldest-pass), the body altered after
- * sealing, a key lookup that times out, no ARC at all, and chains past the
- * RFC 8617 limit of 50 sets. */
+ * sealing, a key lookup that times out, no ARC at all, chains past the
+ * RFC 8617 limit of 50 sets and messages past the kept-header limit. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +217,31 @@ START_TEST(fifty_sets_are_checked)
 }
 END_TEST
 
+/* Past the kept-header limit a chain cannot be checked; no chain is none. */
+static void feed_many_headers(int with_arc)
+{
+	msg = arcverify_begin(resolver, &budget);
+	ck_assert_ptr_nonnull(msg);
+	for (int i = 0; i < 1001; i++)
+		arcverify_header(msg, "Received", " from somewhere");
+	if (with_arc)
+		arcverify_header(msg, "ARC-Seal",
+				 " i=1; a=rsa-sha256; cv=none; d=x.org; s=s; b=AAAA");
+	arcverify_eoh(msg);
+	arcverify_eom(msg, &res);
+}
+
+START_TEST(header_limit)
+{
+	feed_many_headers(0);
+	ck_assert_int_eq(res.cv, ARC_CV_NONE);
+	arcverify_end(&msg);
+	feed_many_headers(1);
+	ck_assert_int_eq(res.cv, ARC_CV_FAIL);
+	ck_assert_str_eq(res.reason, "header too large to check: too many header fields or bytes");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("arcverify");
@@ -232,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, more_than_50_sets);
 	tcase_add_test(tc, instance_above_50);
 	tcase_add_test(tc, fifty_sets_are_checked);
+	tcase_add_test(tc, header_limit);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "arcverify");
 }
