@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config m4 make \
-libmilter-dev libspf2-dev publicsuffix libopendkim-dev libpcre2-dev libunbound-dev check \
+libmilter-dev libspf2-dev publicsuffix libopendkim-dev libpcre2-dev libunbound-dev libssl-dev check \
 postfix swaks libnet-ssleay-perl python3 util-linux procps iproute2 \
 ca-certificates clang libclang-rt-14-dev \
 unbound bind9-dnsutils"
