@@ -33,7 +33,7 @@ enum mime_flag {
 	MIME_F_DEPTH = 1 << 0,	      /* nesting beyond max_depth: deeper parts kept as opaque */
 	MIME_F_PARTS = 1 << 1,	      /* more than max_parts: the rest not decoded */
 	MIME_F_TRUNCATED = 1 << 2,    /* decoded text cut at max_part_text/max_total_text */
-	MIME_F_NO_BOUNDARY = 1 << 3,  /* multipart/* without a boundary parameter */
+	MIME_F_NO_BOUNDARY = 1 << 3,  /* a multipart type without a boundary parameter */
 	MIME_F_UNTERMINATED = 1 << 4, /* a multipart's closing boundary never came */
 	MIME_F_BAD_BASE64 = 1 << 5,   /* characters outside the alphabet, bad padding */
 	MIME_F_BAD_QP = 1 << 6,	      /* "=" not followed by two hex digits or a line end */
@@ -53,7 +53,7 @@ struct mime_part {
 	char encoding[32];     /* Content-Transfer-Encoding, lower case, "" if none */
 	char filename[256];    /* from Content-Disposition or Content-Type name=, RFC 2231/2047 decoded */
 	int attachment;	       /* Content-Disposition: attachment */
-	int is_text;	       /* text/plain, text/html or other text/* decoded into raw/text */
+	int is_text;	       /* text/plain, text/html or other text types decoded into raw/text */
 	int is_html;	       /* text/html */
 	struct strbuf headers; /* the part's header block as received ("Name: value\n"...) */
 	struct strbuf raw;     /* text parts: decoded, converted to UTF-8 (rawbody) */
