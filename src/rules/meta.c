@@ -55,7 +55,11 @@ struct meta_parse {
 
 static void fail(struct meta_parse *mp, const char *msg)
 {
-	if (!mp->failed)
+	if (mp->failed)
+		return;
+	if (*mp->p == '\0')
+		snprintf(mp->err, mp->errlen, "%s at the end", msg);
+	else
 		snprintf(mp->err, mp->errlen, "%s at '%.20s'", msg, mp->p);
 	mp->failed = 1;
 }
@@ -122,7 +126,7 @@ static void parse_primary(struct meta_parse *mp)
 		mp->p = end;
 		emit(mp, OP_CONST, v, 0);
 	} else {
-		fail(mp, *mp->p ? "unexpected character" : "unexpected end");
+		fail(mp, *mp->p ? "unexpected character" : "operand missing");
 	}
 }
 

@@ -73,24 +73,27 @@ static int compile_meta(struct ruleset *rs, struct crule *c)
 }
 
 /* Depth-first: a meta after the metas it reads. state: 0 new, 1 on the
- * path, 2 done. A meta on a cycle fails. */
+ * path, 2 done. Every meta on a cycle (or reading one) fails. */
 static int order_meta(struct ruleset *rs, size_t i, unsigned char *state)
 {
+	struct crule *c = &rs->rules[i];
 	const int *deps;
 	size_t n;
 
 	if (state[i] == 2)
-		return 0;
+		return c->live ? 0 : -1;
 	if (state[i] == 1)
 		return -1;
 	state[i] = 1;
-	n = meta_deps(rs->rules[i].meta, &deps);
+	n = meta_deps(c->meta, &deps);
 	for (size_t k = 0; k < n; k++) {
 		struct crule *dep = &rs->rules[deps[k]];
-		if (dep->meta != NULL && dep->live && order_meta(rs, (size_t)deps[k], state) < 0) {
-			state[i] = 2;
-			return -1;
-		}
+		if (dep->meta == NULL || order_meta(rs, (size_t)deps[k], state) == 0)
+			continue;
+		PROBLEM(rs, c->def, "meta rules form a cycle (through %s)", dep->def->name);
+		c->live = 0;
+		state[i] = 2;
+		return -1;
 	}
 	state[i] = 2;
 	rs->order[RULE_META][rs->norder[RULE_META]++] = i;
@@ -117,13 +120,9 @@ static int order_metas(struct ruleset *rs)
 
 	if (state == NULL)
 		return -1;
-	for (size_t i = 0; i < rs->n; i++) {
-		struct crule *c = &rs->rules[i];
-		if (c->meta == NULL || !c->live || order_meta(rs, i, state) == 0)
-			continue;
-		PROBLEM(rs, c->def, "meta rules form a cycle");
-		c->live = 0;
-	}
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->rules[i].meta != NULL && rs->rules[i].live)
+			order_meta(rs, i, state);
 	free(state);
 	return 0;
 }
