@@ -8,7 +8,8 @@ PACKAGES="build-essential autoconf automake libtool pkg-config m4 make \
 libmilter-dev libspf2-dev publicsuffix libopendkim-dev libpcre2-dev libunbound-dev libssl-dev check \
 postfix swaks libnet-ssleay-perl python3 util-linux procps iproute2 \
 ca-certificates clang libclang-rt-14-dev \
-unbound bind9-dnsutils"
+unbound bind9-dnsutils \
+spamassassin"
 
 missing=""
 for p in $PACKAGES; do
@@ -22,6 +23,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# spamassassin is there for its rule files (tests/tools/sa-load.sh); its
+# spamd must not start either.
 # Postfix asks how to configure itself: the tests run private instances and
 # need none.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections

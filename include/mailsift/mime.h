@@ -53,7 +53,7 @@ struct mime_part {
 	char encoding[32];     /* Content-Transfer-Encoding, lower case, "" if none */
 	char filename[256];    /* from Content-Disposition or Content-Type name=, RFC 2231/2047 decoded */
 	int attachment;	       /* Content-Disposition: attachment */
-	int is_text;	       /* text/plain, text/html or other text/ types decoded into raw/text */
+	int is_text;	       /* text/plain, text/html or other text types decoded into raw/text */
 	int is_html;	       /* text/html */
 	struct strbuf headers; /* the part's header block as received ("Name: value\n"...) */
 	struct strbuf raw;     /* text parts: decoded, converted to UTF-8 (rawbody) */

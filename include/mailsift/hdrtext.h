@@ -1,0 +1,20 @@
+/* The text a SpamAssassin header test reads: every field of the name, values
+ * joined by "\n", RFC 2047 decoded unless :raw, reduced to the address or
+ * the display name with :addr / :name; pseudo-headers ALL, ToCc and
+ * MESSAGEID. */
+#ifndef MAILSIFT_HDRTEXT_H
+#define MAILSIFT_HDRTEXT_H
+
+#include <stddef.h>
+
+#include "mailsift/msgfile.h"
+#include "mailsift/strbuf.h"
+
+/* Appends the text to out; 1 if the message has such a field, 0 if not. */
+int hdrtext_get(const struct msg_header *h, size_t n, const char *name, unsigned mods,
+		struct strbuf *out);
+/* The same over a MIME part's header block ("Name: value\n", folded). */
+int hdrtext_block(const char *block, size_t len, const char *name, unsigned mods,
+		  struct strbuf *out);
+
+#endif

@@ -1,0 +1,28 @@
+/* The compiled ruleset shared by rules.c (loading) and scan.c (matching). */
+#ifndef MAILSIFT_RULESET_H
+#define MAILSIFT_RULESET_H
+
+#include <stdatomic.h>
+
+#include "mailsift/meta.h"
+#include "mailsift/regex.h"
+#include "mailsift/rulefile.h"
+#include "mailsift/rules.h"
+
+struct crule {
+	const struct rule_def *def; /* owned by the ruleset's set */
+	struct regex *re;	    /* owned: regex rules */
+	struct meta *meta;	    /* owned: meta rules */
+	int live;		    /* evaluated by rules_scan() */
+};
+
+struct ruleset {
+	struct rulefile_set set; /* owned */
+	struct crule *rules;	 /* owned, parallel to set.rules */
+	size_t n;
+	size_t *order[RULE_NTYPES]; /* owned: live rules per type; metas in dependency order */
+	size_t norder[RULE_NTYPES];
+	atomic_ulong *hits; /* owned: per rule, for metrics */
+};
+
+#endif

@@ -1,0 +1,337 @@
+/* Matching a ruleset over one message: the texts each rule type reads are
+ * built once, every live rule runs over them, metas are evaluated in
+ * dependency order, and the hits are scored. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mailsift/hdrtext.h"
+#include "mailsift/log.h"
+#include "mailsift/ruleset.h"
+#include "mailsift/uri.h"
+
+#define RULES_MAX_MULTIPLE 1000 /* matches counted for tflags multiple without maxhits */
+
+struct scan {
+	const struct ruleset *rs;
+	const struct rules_input *in;
+	struct rules_result *res;
+	struct regex_ctx rx;
+	double *counts;	      /* owned: hits per rule */
+	struct strbuf body;   /* owned: paragraphs, one a line, the Subject first */
+	size_t subject_end;   /* where the paragraphs after the Subject start */
+	struct uri_list uris; /* owned */
+	struct strbuf text;   /* owned: scratch for header texts */
+};
+
+static void limit_hit(struct scan *sc, const struct crule *c)
+{
+	if (sc->res->limits++ == 0)
+		sc->res->limit_rule = c->def->name;
+	sc->res->flags |= RULES_F_LIMIT;
+	log_warn("rules: %s: match stopped at a PCRE2 limit, counted as no hit", c->def->name);
+}
+
+/* Matches in s[0..len), counting from have: at most 1, or maxhits for
+ * tflags multiple. */
+static unsigned matches(struct scan *sc, const struct crule *c, const char *s, size_t len,
+			unsigned have)
+{
+	unsigned max = 1, n = 0;
+	size_t pos = 0, ms, me;
+
+	if (c->def->tflags & RULE_TF_MULTIPLE)
+		max = c->def->maxhits ? c->def->maxhits : RULES_MAX_MULTIPLE;
+	while (have + n < max && pos <= len) {
+		enum regex_result r = regex_match(c->re, &sc->rx, s, len, pos, &ms, &me);
+		if (r == REGEX_LIMIT)
+			limit_hit(sc, c);
+		if (r != REGEX_MATCH)
+			break;
+		n++;
+		pos = me > ms ? me : me + 1;
+	}
+	return n;
+}
+
+/* Runs c over each line (or paragraph) of text. */
+static unsigned match_lines(struct scan *sc, const struct crule *c, const char *t, size_t len,
+			    unsigned have)
+{
+	unsigned n = have;
+	unsigned max = (c->def->tflags & RULE_TF_MULTIPLE) ? UINT32_MAX : 1;
+
+	for (size_t i = 0; i < len && n < max;) {
+		const char *nl = memchr(t + i, '\n', len - i);
+		size_t e = nl != NULL ? (size_t)(nl - t) : len;
+		n += matches(sc, c, t + i, e - i, n);
+		i = e + 1;
+	}
+	return n - have;
+}
+
+static void header_rule(struct scan *sc, size_t i)
+{
+	const struct crule *c = &sc->rs->rules[i];
+	const struct rule_def *d = c->def;
+	int found;
+
+	sb_reset(&sc->text);
+	found = hdrtext_get(sc->in->headers, sc->in->nheaders, d->header, d->hdr_mods, &sc->text);
+	if (sc->text.failed)
+		sc->res->flags |= RULES_F_HEADER_CAP;
+	if (d->test == RULE_TEST_EXISTS) {
+		sc->counts[i] = found;
+		return;
+	}
+	if (!found && d->unset != NULL)
+		sb_puts(&sc->text, d->unset);
+	if (!d->negate) {
+		sc->counts[i] = matches(sc, c, sb_str(&sc->text), sc->text.len, 0);
+		return;
+	}
+	size_t lim0 = sc->res->limits;
+	unsigned m = matches(sc, c, sb_str(&sc->text), sc->text.len, 0);
+	sc->counts[i] = m == 0 && sc->res->limits == lim0; /* a stopped match is no hit */
+}
+
+static void mimeheader_rule(struct scan *sc, size_t i)
+{
+	const struct crule *c = &sc->rs->rules[i];
+	const struct mime_message *m = sc->in->mime;
+	unsigned n = 0;
+
+	for (size_t p = 0; m != NULL && p < m->nparts && n == 0; p++) {
+		const struct strbuf *h = &m->parts[p].headers;
+		sb_reset(&sc->text);
+		if (!hdrtext_block(sb_str(h), h->len, c->def->header, c->def->hdr_mods, &sc->text))
+			continue;
+		n = matches(sc, c, sb_str(&sc->text), sc->text.len, 0);
+		if (c->def->negate)
+			n = !n;
+	}
+	sc->counts[i] = n;
+}
+
+static void body_rule(struct scan *sc, size_t i)
+{
+	const struct crule *c = &sc->rs->rules[i];
+	size_t from = (c->def->tflags & RULE_TF_NOSUBJECT) ? sc->subject_end : 0;
+
+	sc->counts[i] = match_lines(sc, c, sb_str(&sc->body) + from, sc->body.len - from, 0);
+}
+
+static void rawbody_rule(struct scan *sc, size_t i)
+{
+	const struct crule *c = &sc->rs->rules[i];
+	const struct mime_message *m = sc->in->mime;
+	unsigned n = 0;
+
+	for (size_t p = 0; m != NULL && p < m->nparts; p++) {
+		const struct strbuf *raw = &m->parts[p].raw;
+		size_t len = raw->len < RULES_MAX_PART_SCAN ? raw->len : RULES_MAX_PART_SCAN;
+		if (!m->parts[p].is_text)
+			continue;
+		n += match_lines(sc, c, sb_str(raw), len, n);
+		if (n > 0 && !(c->def->tflags & RULE_TF_MULTIPLE))
+			break;
+	}
+	sc->counts[i] = n;
+}
+
+static void full_rule(struct scan *sc, size_t i)
+{
+	size_t len = sc->in->raw_len;
+
+	if (sc->in->raw == NULL)
+		return;
+	if (len > RULES_MAX_FULL_SCAN)
+		len = RULES_MAX_FULL_SCAN;
+	sc->counts[i] = matches(sc, &sc->rs->rules[i], sc->in->raw, len, 0);
+}
+
+static void uri_rule(struct scan *sc, size_t i)
+{
+	const struct crule *c = &sc->rs->rules[i];
+	unsigned n = 0;
+
+	for (size_t u = 0; u < sc->uris.n; u++) {
+		n += matches(sc, c, sc->uris.v[u], strlen(sc->uris.v[u]), n);
+		if (n > 0 && !(c->def->tflags & RULE_TF_MULTIPLE))
+			break;
+	}
+	sc->counts[i] = n;
+}
+
+/* Appends text as SpamAssassin's body tests see it: paragraphs (split at
+ * blank lines) with every run of white space made one space, one a line. */
+static void add_paragraphs(struct strbuf *out, const char *t, size_t len)
+{
+	int in_space = 0, newlines = 0, any = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = t[i];
+		if (ch == '\n')
+			newlines++;
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' ||
+		    ch == '\f') {
+			in_space = 1;
+			continue;
+		}
+		if (any && newlines >= 2)
+			sb_putc(out, '\n');
+		else if (any && in_space)
+			sb_putc(out, ' ');
+		sb_putc(out, ch);
+		any = 1;
+		in_space = newlines = 0;
+	}
+	if (any)
+		sb_putc(out, '\n');
+}
+
+/* The decoded text of part p, cut at the per-part and per-message caps. */
+static size_t part_len(struct scan *sc, size_t p, size_t *budget)
+{
+	size_t len = sc->in->mime->parts[p].text.len;
+
+	if (len > RULES_MAX_PART_SCAN) {
+		len = RULES_MAX_PART_SCAN;
+		sc->res->flags |= RULES_F_PART_CAP;
+		log_warn("rules: part %zu: text beyond RULES_MAX_PART_SCAN (%u bytes) not scanned",
+			 p, RULES_MAX_PART_SCAN);
+	}
+	if (len > *budget) {
+		len = *budget;
+		sc->res->flags |= RULES_F_MESSAGE_CAP;
+		log_warn("rules: text beyond RULES_MAX_MESSAGE_SCAN (%u bytes) not scanned",
+			 RULES_MAX_MESSAGE_SCAN);
+	}
+	*budget -= len;
+	return len;
+}
+
+static void build_body(struct scan *sc)
+{
+	const struct mime_message *m = sc->in->mime;
+	size_t budget = RULES_MAX_MESSAGE_SCAN;
+
+	sb_reset(&sc->text);
+	if (hdrtext_get(sc->in->headers, sc->in->nheaders, "Subject", 0, &sc->text))
+		add_paragraphs(&sc->body, sb_str(&sc->text), sc->text.len);
+	sc->subject_end = sc->body.len;
+	for (size_t p = 0; m != NULL && p < m->nparts; p++) {
+		const struct strbuf *t = &m->parts[p].text;
+		size_t len;
+		if (!m->parts[p].is_text)
+			continue;
+		len = part_len(sc, p, &budget);
+		add_paragraphs(&sc->body, sb_str(t), len);
+		uri_list_text(&sc->uris, sb_str(t), len);
+	}
+	if (sc->body.failed)
+		sc->res->flags |= RULES_F_NOMEM;
+}
+
+static void build_texts(struct scan *sc)
+{
+	const struct mime_message *m = sc->in->mime;
+
+	build_body(sc);
+	for (size_t u = 0; m != NULL && u < m->nuris; u++)
+		uri_list_add(&sc->uris, m->uris[u], strlen(m->uris[u]));
+	if (sc->uris.capped)
+		sc->res->flags |= RULES_F_URI_CAP;
+	if (sc->in->raw != NULL && sc->in->raw_len > RULES_MAX_FULL_SCAN) {
+		sc->res->flags |= RULES_F_FULL_CAP;
+		log_warn("rules: message beyond RULES_MAX_FULL_SCAN (%u bytes) not scanned by full "
+			 "rules",
+			 RULES_MAX_FULL_SCAN);
+	}
+}
+
+static void run_rules(struct scan *sc)
+{
+	/* clang-format off */
+	static void (*const run[RULE_NTYPES])(struct scan *, size_t) = {
+		[RULE_HEADER] = header_rule, [RULE_BODY] = body_rule,
+		[RULE_RAWBODY] = rawbody_rule, [RULE_FULL] = full_rule,
+		[RULE_URI] = uri_rule, [RULE_MIMEHEADER] = mimeheader_rule,
+	};
+	/* clang-format on */
+	const struct ruleset *rs = sc->rs;
+
+	for (int t = 0; t < RULE_NTYPES; t++)
+		for (size_t k = 0; run[t] != NULL && k < rs->norder[t]; k++)
+			run[t](sc, rs->order[t][k]);
+	for (size_t k = 0; k < rs->norder[RULE_META]; k++) {
+		size_t i = rs->order[RULE_META][k];
+		sc->counts[i] = meta_eval(rs->rules[i].meta, sc->counts) != 0;
+	}
+}
+
+/* Hits listed and scored: rules whose name starts with "__" and rules
+ * scored 0 count for metas only, as in SpamAssassin. */
+static int collect(struct scan *sc)
+{
+	const struct ruleset *rs = sc->rs;
+	struct rules_result *res = sc->res;
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n; i++)
+		if (sc->counts[i] > 0) {
+			atomic_fetch_add(&rs->hits[i], 1);
+			n++;
+		}
+	if (n > 0 && (res->hits = calloc(n, sizeof(*res->hits))) == NULL)
+		return -1;
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule_def *d = rs->rules[i].def;
+		if (sc->counts[i] <= 0 || strncmp(d->name, "__", 2) == 0 || d->score == 0)
+			continue;
+		res->hits[res->nhits++] = (struct rules_hit){
+			.name = d->name,
+			.count = (unsigned)sc->counts[i],
+			.score = d->score,
+			.describe = d->describe,
+		};
+		res->score += d->score;
+	}
+	return 0;
+}
+
+int rules_scan(const struct ruleset *rs, const struct rules_input *in, struct rules_result *res)
+{
+	struct scan sc = {.rs = rs, .in = in, .res = res};
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	/* paragraphs are never longer than the text, plus the Subject */
+	sb_init(&sc.body, RULES_MAX_MESSAGE_SCAN + RULES_MAX_HEADER_SCAN + 2);
+	sb_init(&sc.text, RULES_MAX_HEADER_SCAN);
+	uri_list_init(&sc.uris, RULES_MAX_URIS);
+	if ((sc.counts = calloc(rs->n + 1, sizeof(double))) == NULL || regex_ctx_init(&sc.rx) < 0) {
+		free(sc.counts);
+		res->flags |= RULES_F_NOMEM;
+		return -1;
+	}
+	build_texts(&sc);
+	run_rules(&sc);
+	if (collect(&sc) < 0) {
+		res->flags |= RULES_F_NOMEM;
+		rc = -1;
+	}
+	regex_ctx_free(&sc.rx);
+	uri_list_free(&sc.uris);
+	sb_free(&sc.text);
+	sb_free(&sc.body);
+	free(sc.counts);
+	return rc;
+}
+
+void rules_result_free(struct rules_result *res)
+{
+	free(res->hits);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,219 @@
+/* URIs for uri rules: found in text, normalised, listed once each. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mailsift/strbuf.h"
+#include "mailsift/uri.h"
+
+void uri_list_init(struct uri_list *l, size_t max)
+{
+	memset(l, 0, sizeof(*l));
+	l->max = max;
+}
+
+void uri_list_free(struct uri_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	uri_list_init(l, l->max);
+}
+
+static int push(struct uri_list *l, const char *s, size_t len)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->v[i]) == len && memcmp(l->v[i], s, len) == 0)
+			return 0;
+	if (l->n >= l->max) {
+		l->capped = 1;
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		char **nv = realloc(l->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = cap;
+	}
+	if ((l->v[l->n] = strndup(s, len)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static size_t scheme_len(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0 || !isalpha((unsigned char)s[0]))
+		return 0;
+	while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'))
+		i++;
+	return i < n && s[i] == ':' ? i : 0;
+}
+
+static int has_prefix(const char *s, size_t n, const char *p)
+{
+	size_t pl = strlen(p);
+	return n >= pl && strncasecmp(s, p, pl) == 0;
+}
+
+/* Scheme and (for scheme://host) the host in lower case. */
+static void lower_scheme_host(struct strbuf *sb, size_t from)
+{
+	char *s = sb->s + from;
+	size_t n = sb->len - from, sl = scheme_len(s, n), i;
+
+	for (i = 0; i < sl; i++)
+		s[i] = (char)tolower((unsigned char)s[i]);
+	if (sl == 0 || n < sl + 3 || strncmp(s + sl, "://", 3) != 0)
+		return;
+	for (i = sl + 3; i < n && s[i] != '/' && s[i] != '?' && s[i] != '#'; i++)
+		s[i] = (char)tolower((unsigned char)s[i]);
+}
+
+static int hexval(int c)
+{
+	if (isdigit(c))
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The URI with %XX decoded, if it had any. */
+static int push_decoded(struct uri_list *l, const char *s, size_t n)
+{
+	struct strbuf sb;
+	int any = 0, rc = 0;
+
+	sb_init(&sb, URI_MAX_LEN);
+	for (size_t i = 0; i < n; i++) {
+		int h, lo;
+		if (s[i] == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+			sb_putc(&sb, (char)(h * 16 + lo));
+			i += 2;
+			any = 1;
+		} else {
+			sb_putc(&sb, s[i]);
+		}
+	}
+	if (any && !sb.failed)
+		rc = push(l, sb_str(&sb), sb.len);
+	sb_free(&sb);
+	return rc;
+}
+
+int uri_list_add(struct uri_list *l, const char *uri, size_t len)
+{
+	struct strbuf sb;
+	int rc;
+
+	while (len > 0 && (isspace((unsigned char)*uri) || *uri == '"' || *uri == '\'')) {
+		uri++;
+		len--;
+	}
+	while (len > 0 && (isspace((unsigned char)uri[len - 1]) || uri[len - 1] == '"'))
+		len--;
+	if (len == 0)
+		return 0;
+	if (len > URI_MAX_LEN)
+		len = URI_MAX_LEN;
+	sb_init(&sb, URI_MAX_LEN + 16);
+	if (scheme_len(uri, len) == 0) {
+		if (has_prefix(uri, len, "ftp."))
+			sb_puts(&sb, "ftp://");
+		else if (memchr(uri, '@', len) != NULL && memchr(uri, '/', len) == NULL)
+			sb_puts(&sb, "mailto:");
+		else
+			sb_puts(&sb, "http://");
+	}
+	sb_append(&sb, uri, len);
+	if (!sb.failed)
+		lower_scheme_host(&sb, 0);
+	rc = sb.failed ? -1 : push(l, sb_str(&sb), sb.len);
+	if (rc == 0)
+		rc = push_decoded(l, sb_str(&sb), sb.len);
+	sb_free(&sb);
+	return rc;
+}
+
+static int uri_char(unsigned char c)
+{
+	return c > ' ' && c != '<' && c != '>' && c != '"' && c != '\'' && c != '`' && c < 0x7f;
+}
+
+static int addr_char(unsigned char c)
+{
+	return isalnum(c) || c == '.' || c == '-' || c == '_' || c == '+';
+}
+
+/* Where a URI starting at i ends, trailing punctuation left out. */
+static size_t uri_end(const char *t, size_t len, size_t i)
+{
+	while (i < len && uri_char((unsigned char)t[i]))
+		i++;
+	while (i > 0 && strchr(".,;:!?)]}", t[i - 1]) != NULL)
+		i--;
+	return i;
+}
+
+static int starts_uri(const char *t, size_t len, size_t i)
+{
+	static const char *const prefixes[] = {"http://", "https://", "ftp://",
+					       "mailto:", "www.",     "ftp."};
+
+	if (i > 0 && (isalnum((unsigned char)t[i - 1]) || t[i - 1] == '.' || t[i - 1] == '/'))
+		return 0;
+	for (size_t k = 0; k < sizeof(prefixes) / sizeof(prefixes[0]); k++)
+		if (has_prefix(t + i, len - i, prefixes[k]))
+			return 1;
+	return 0;
+}
+
+/* user@host.tld around the "@" at i: its extent, or 0. */
+static int address_at(const char *t, size_t len, size_t i, size_t *s, size_t *e)
+{
+	size_t a = i, b = i + 1;
+	int dot = 0;
+
+	while (a > 0 && addr_char((unsigned char)t[a - 1]))
+		a--;
+	while (b < len && (addr_char((unsigned char)t[b])))
+		dot |= t[b++] == '.';
+	while (b > i + 1 && t[b - 1] == '.')
+		b--;
+	if (a == i || b <= i + 1 || !dot)
+		return 0;
+	*s = a;
+	*e = b;
+	return 1;
+}
+
+int uri_list_text(struct uri_list *l, const char *t, size_t len)
+{
+	size_t covered = 0; /* text before this is part of a URI already listed */
+
+	for (size_t i = 0; i < len; i++) {
+		size_t s, e;
+
+		if (i >= covered && starts_uri(t, len, i)) {
+			e = uri_end(t, len, i);
+			if (e > i && uri_list_add(l, t + i, e - i) < 0)
+				return -1;
+			covered = e > i ? e : i + 1;
+			i = covered - 1;
+		} else if (t[i] == '@' && i >= covered && address_at(t, len, i, &s, &e)) {
+			if (uri_list_add(l, t + s, e - s) < 0)
+				return -1;
+			covered = e;
+			i = e - 1;
+		}
+	}
+	return 0;
+}
