@@ -59,7 +59,10 @@ static int add_header(struct msgfile *mf, const char *line, size_t len)
 	while (vstart < len && (line[vstart] == ' ' || line[vstart] == '\t'))
 		vstart++;
 	size_t vlen = len - vstart, rstart = (size_t)(colon - line) + 1;
-	h->name = strndup(line, (size_t)(colon - line));
+	size_t nlen = (size_t)(colon - line);
+	while (nlen > 0 && (line[nlen - 1] == ' ' || line[nlen - 1] == '\t'))
+		nlen--;
+	h->name = strndup(line, nlen);
 	h->value = malloc(vlen + 1);
 	h->raw = malloc(len - rstart + 1);
 	if (h->name == NULL || h->value == NULL || h->raw == NULL) {
@@ -79,14 +82,19 @@ static int add_header(struct msgfile *mf, const char *line, size_t len)
 	return 0;
 }
 
-/* 1 if line is "name:" with a field name of printable non-space ASCII. */
+/* 1 if line is "name:" with a field name of printable non-space ASCII;
+ * white space before the colon is the obsolete syntax of RFC 5322 4.5,
+ * which Postfix accepts too (and hands over without it). */
 static int is_field_start(const char *line, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, name;
 
 	while (i < len && line[i] > 32 && line[i] < 127 && line[i] != ':')
 		i++;
-	return i > 0 && i < len && line[i] == ':';
+	name = i;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return name > 0 && i < len && line[i] == ':';
 }
 
 static int split_headers(struct msgfile *mf, const char **error_r)

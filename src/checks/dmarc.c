@@ -124,19 +124,20 @@ static void dmarc_eom(struct check_ctx *ctx, const struct event *ev)
 	(void)ev;
 	if (!ctx->cfg->dmarc_check || ctx->cfg->psl == NULL || !check_sender_checks_apply(ctx))
 		return;
-	if (msg->from_fields != 1 || msg->nfrom_domains == 0) {
+	if (msg->nfrom_domains == 0) {
 		struct dmarc_outcome *o = &msg->dmarc[msg->ndmarc++];
 
 		memset(o, 0, sizeof(*o));
 		o->result = DMARCR_PERMERROR;
 		snprintf(o->reason, sizeof(o->reason), "%s",
-			 msg->from_fields == 0	? "no From field"
-			 : msg->from_fields > 1 ? "several From fields"
-						: "no From domain");
+			 msg->from_fields == 0 ? "no From field" : "no From domain");
 		report(ctx, o);
-		if (msg->nfrom_domains == 0)
-			return;
+		return;
 	}
+	/* RFC 7489 6.6.1: several From fields are scored; each domain is still
+	 * evaluated, so the strictest policy among them applies */
+	if (msg->from_fields > 1)
+		check_result(ctx, SYM_DMARC_BAD_FROM, "several From fields");
 	for (size_t i = 0; i < msg->nfrom_domains && msg->ndmarc < MSG_MAX_FROM_DOMAINS; i++) {
 		struct dmarc_outcome *o = &msg->dmarc[msg->ndmarc++];
 

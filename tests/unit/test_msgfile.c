@@ -68,6 +68,21 @@ START_TEST(lf_message)
 }
 END_TEST
 
+/* RFC 5322 4.5 (obsolete syntax): white space before the colon; the
+ * field is one field called "From", not the start of the body. */
+START_TEST(regress_space_before_colon)
+{
+	struct msgfile mf;
+
+	read_ok("From: a@one.example\nFrom : b@two.example\nSubject\t: s\n\nbody\n", &mf);
+	ck_assert_uint_eq(mf.nheaders, 3);
+	header_is(&mf, 1, "From", "b@two.example");
+	header_is(&mf, 2, "Subject", "s");
+	body_is(&mf, "body\n");
+	msgfile_free(&mf);
+}
+END_TEST
+
 START_TEST(crlf_message)
 {
 	struct msgfile mf;
@@ -412,6 +427,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 
 	tcase_add_test(tc, lf_message);
+	tcase_add_test(tc, regress_space_before_colon);
 	tcase_add_test(tc, crlf_message);
 	tcase_add_test(tc, lone_cr_is_kept);
 	tcase_add_test(tc, crlf_across_read_chunks);
