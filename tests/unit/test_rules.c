@@ -18,55 +18,6 @@
 
 #define RULES_DIR "tests/data/rules"
 
-/* TEMPORARY, until the MIME decoder (src/rules/mime.c, developed on its own
- * branch) is merged: RFC 2047 Q and B words in UTF-8 or ASCII only, enough
- * for these tests. Remove with the merge. */
-static int b64val(int c)
-{
-	const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = c ? strchr(a, c) : NULL;
-	return p != NULL ? (int)(p - a) : -1;
-}
-
-int mime_decode_words(const char *in, size_t len, struct strbuf *out)
-{
-	for (size_t i = 0; i < len;) {
-		const char *q1, *q2, *end;
-		if (i + 2 >= len || in[i] != '=' || in[i + 1] != '?' ||
-		    (q1 = memchr(in + i + 2, '?', len - i - 2)) == NULL || q1 + 3 >= in + len ||
-		    q1[2] != '?' || (end = strstr(q1 + 3, "?=")) == NULL) {
-			sb_putc(out, in[i++]);
-			continue;
-		}
-		q2 = q1 + 3;
-		if (q1[1] == 'Q' || q1[1] == 'q') {
-			for (const char *p = q2; p < end; p++) {
-				unsigned v;
-				if (*p == '_')
-					sb_putc(out, ' ');
-				else if (*p == '=' && p + 2 < end &&
-					 sscanf(p + 1, "%2x", &v) == 1) {
-					sb_putc(out, (char)v);
-					p += 2;
-				} else
-					sb_putc(out, *p);
-			}
-		} else {
-			unsigned acc = 0, bits = 0;
-			for (const char *p = q2; p < end && b64val(*p) >= 0; p++) {
-				acc = (acc << 6) | (unsigned)b64val(*p);
-				if ((bits += 6) >= 8) {
-					bits -= 8;
-					sb_putc(out, (char)((acc >> bits) & 0xff));
-				}
-			}
-		}
-		i = (size_t)(end - in) + 2;
-	}
-	return out->failed ? -1 : 0;
-}
-/* END TEMPORARY */
-
 static char *slurp(const char *path)
 {
 	FILE *fp = fopen(path, "rb");
