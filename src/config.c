@@ -25,6 +25,7 @@
 #include "mailsift/log.h"
 #include "mailsift/policy.h"
 #include "mailsift/rcptmap.h"
+#include "mailsift/rules.h"
 #include "mailsift/strset.h"
 
 #define CONFIG_LINE_MAX 4096
@@ -102,6 +103,7 @@ static const struct key_def keys[] = {
 	KEY("own_names", set_strset, own_names),
 	KEY("own_networks", set_networks, own_networks),
 	KEY("received_spf_header", set_bool, received_spf_header),
+	KEY("rules", set_optional_string, rules_paths),
 	KEY("add_header_score", set_threshold, add_header_score),
 	KEY("quarantine_score", set_threshold, quarantine_score),
 	KEY("tempfail_score", set_threshold, tempfail_score),
@@ -324,6 +326,9 @@ static int set_defaults(struct config *cfg)
 	if (cfg->own_names == NULL || cfg->own_networks == NULL)
 		return -1;
 	cfg->received_spf_header = 1;
+	cfg->rules_paths = strdup(RULESDIR);
+	if (cfg->rules_paths == NULL)
+		return -1;
 	cfg->add_header_score = 5.0;
 	cfg->quarantine_score = HUGE_VAL;
 	cfg->tempfail_score = HUGE_VAL;
@@ -460,6 +465,70 @@ static void load_psl(struct config *cfg, struct parse_state *ps)
 		perr(ps, "%s: %s (or set dmarc_check no)", cfg->psl_file, why);
 }
 
+/* One path of the rules key, absolute; a missing default directory (the
+ * rules not installed) means no content rules, a missing given path is an
+ * error. 1 if the path is to be loaded, 0 if not, -1 on error. */
+static int rules_path(struct config *cfg, struct parse_state *ps, char **path)
+{
+	if (resolve_beside(ps->file, path) < 0) {
+		perr(ps, "out of memory");
+		return -1;
+	}
+	if (access(*path, R_OK) == 0)
+		return 1;
+	if (!ps->seen_line[key_index("rules")] && strcmp(*path, RULESDIR) == 0)
+		return 0;
+	perr(ps, "rules: %s: %s", *path, strerror(errno));
+	(void)cfg;
+	return -1;
+}
+
+static void load_rules(struct config *cfg, struct parse_state *ps)
+{
+	char *paths[CONFIG_MAX_RULE_PATHS], *list, *save = NULL;
+	struct strbuf problems;
+	struct rules_report rep = {.problems = &problems};
+	const char *why = NULL;
+	size_t n = 0;
+	int ok = 1;
+
+	if (cfg->rules_paths == NULL || (list = strdup(cfg->rules_paths)) == NULL)
+		return;
+	ps->line = ps->seen_line[key_index("rules")];
+	for (char *w = strtok_r(list, " \t,", &save); w != NULL && ok;
+	     w = strtok_r(NULL, " \t,", &save)) {
+		if (n == CONFIG_MAX_RULE_PATHS) {
+			perr(ps, "rules: more than %d paths", CONFIG_MAX_RULE_PATHS);
+			ok = 0;
+		} else if ((paths[n] = strdup(w)) == NULL) {
+			ok = 0;
+		} else {
+			int rc = rules_path(cfg, ps, &paths[n]);
+
+			ok = rc >= 0;
+			if (rc > 0)
+				n++;
+			else
+				free(paths[n]);
+		}
+	}
+	free(list);
+	sb_init(&problems, 1u << 22);
+	if (ok && n > 0) {
+		cfg->rules = rules_load((const char *const *)paths, n, &rep, &why);
+		if (cfg->rules == NULL)
+			perr(ps, "rules: %s", why);
+		cfg->rules_loaded = rep.loaded;
+		cfg->rules_inert = rep.inert;
+		cfg->rules_failed = rep.failed;
+		if (problems.len > 0)
+			cfg->rules_problems = sb_take(&problems);
+	}
+	sb_free(&problems);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+}
+
 static void config_free(struct config *cfg)
 {
 	if (cfg == NULL)
@@ -476,6 +545,9 @@ static void config_free(struct config *cfg)
 	strset_free(&cfg->exempt_recipients);
 	dkimverify_free(&cfg->dkim);
 	free(cfg->psl_file);
+	free(cfg->rules_paths);
+	rules_free(&cfg->rules);
+	free(cfg->rules_problems);
 	psl_free(&cfg->psl);
 	strset_free(&cfg->dmarc_override);
 	dns_resolver_free(&cfg->resolver);
@@ -508,6 +580,8 @@ struct config *config_defaults(struct strbuf *errors)
 		make_resolver(cfg, &ps);
 	if (cfg != NULL && !ps.failed)
 		load_psl(cfg, &ps);
+	if (cfg != NULL && !ps.failed)
+		load_rules(cfg, &ps);
 	if (cfg != NULL && ps.failed)
 		config_release(&cfg);
 	return cfg;
@@ -538,6 +612,8 @@ struct config *config_load(const char *path, struct strbuf *errors)
 		make_resolver(cfg, &ps);
 	if (!ps.failed)
 		load_psl(cfg, &ps);
+	if (!ps.failed)
+		load_rules(cfg, &ps);
 	cfg->path = strdup(path);
 	if (ps.failed || cfg->path == NULL) {
 		if (!ps.failed)

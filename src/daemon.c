@@ -81,6 +81,9 @@ static void worker_reload(struct worker_state *ws)
 		log_set_facility(cfg->syslog_facility);
 		config_install(cfg);
 		log_info("configuration reloaded from %s", ws->config_path);
+		if (cfg->rules != NULL)
+			log_info("rules: %zu loaded, %zu inert, %zu failed", cfg->rules_loaded,
+				 cfg->rules_inert, cfg->rules_failed);
 	}
 	sb_free(&errors);
 }

@@ -57,6 +57,36 @@ static const char *final_verdict(const struct offline_run *run)
 	return run->verdict <= VERDICT_ACCEPT ? "accept" : verdict_name(run->verdict);
 }
 
+/* Each content rule that hit, with its score and description. */
+static void text_rule_hits(const struct msg *msg)
+{
+	const struct rules_result *r = content_result(msg->content);
+
+	for (size_t i = 0; r != NULL && i < r->nhits; i++)
+		printf("rule: %s %.2f hits=%u %s\n", r->hits[i].name, r->hits[i].score,
+		       r->hits[i].count, r->hits[i].describe != NULL ? r->hits[i].describe : "");
+}
+
+static void json_rule_hits(struct strbuf *sb, const struct msg *msg)
+{
+	const struct rules_result *r = msg != NULL ? content_result(msg->content) : NULL;
+
+	for (size_t i = 0; r != NULL && i < r->nhits; i++) {
+		sb_puts(sb, msg->nresults > 0 || i > 0 ? ",{" : "{");
+		json_key(sb, "rule", 1);
+		json_string(sb, r->hits[i].name);
+		json_key(sb, "score", 0);
+		sb_printf(sb, "%.2f", r->hits[i].score);
+		json_key(sb, "count", 0);
+		sb_printf(sb, "%u", r->hits[i].count);
+		json_key(sb, "describe", 0);
+		json_string(sb, r->hits[i].describe != NULL ? r->hits[i].describe : "");
+		json_key(sb, "stage", 0);
+		json_string(sb, "eom");
+		sb_putc(sb, '}');
+	}
+}
+
 static void json_results(struct strbuf *sb, const struct conn *conn, const struct msg *msg)
 {
 	sb_puts(sb, ",\"results\":[");
@@ -80,6 +110,7 @@ static void json_results(struct strbuf *sb, const struct conn *conn, const struc
 		}
 		sb_putc(sb, '}');
 	}
+	json_rule_hits(sb, msg);
 	sb_putc(sb, ']');
 }
 
@@ -220,6 +251,7 @@ static void print_text(const struct offline_run *run)
 	if (msg == NULL)
 		return;
 	printf("score: %.2f\n", msg->score);
+	text_rule_hits(msg);
 	if (msg->shadow[0] != '\0')
 		printf("shadow (logged only): %s\n", msg->shadow);
 	for (size_t i = 0; i < msg->nresults; i++) {

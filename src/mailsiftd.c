@@ -167,6 +167,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.check_only) {
+		/* what the rule files hold that is inert or broken, as lint says it */
+		if (cfg->rules != NULL)
+			printf("%srules: %zu loaded, %zu inert, %zu failed\n",
+			       cfg->rules_problems != NULL ? cfg->rules_problems : "",
+			       cfg->rules_loaded, cfg->rules_inert, cfg->rules_failed);
 		printf("%s: OK\n", o.config_path);
 		config_release(&cfg);
 		return 0;

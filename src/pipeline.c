@@ -21,6 +21,7 @@ static const struct check *const checks[] = {
 	&check_spf,
 	&check_dkim,
 	&check_dmarc,
+	&check_content,
 };
 /* clang-format on */
 

@@ -82,6 +82,7 @@ static void msg_free(struct msg **msg)
 		free(m->rcpts[i].path);
 	msg_clear_edits(m);
 	dkimverify_end(&m->dkim);
+	content_msg_free(&m->content);
 	free(m->edits);
 	free(m->rules_tests);
 	free(m->authres_ours);

@@ -11,6 +11,7 @@
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/mailsift/mailsift.conf"
 #define CONFIG_AUTHSERV_MAX 255 /* a host name: RFC 8601 authserv-id */
+#define CONFIG_MAX_RULE_PATHS 64
 
 enum skip_sender_checks {
 	SKIP_AUTHENTICATED = 1 << 0,
@@ -64,6 +65,11 @@ struct config {
 	struct strset *own_names;	/* owned: names HELO may not claim from outside */
 	struct cidr_list *own_networks; /* owned: addresses HELO may not claim */
 	int received_spf_header;
+
+	char *rules_paths;	/* files and directories of rules, space-separated; NULL: none */
+	struct ruleset *rules;	/* owned: compiled from rules_paths, NULL: no content rules */
+	char *rules_problems;	/* owned: "file:line: RULE: message" lines, or NULL */
+	size_t rules_loaded, rules_inert, rules_failed;
 
 	/* message score thresholds (HUGE_VAL: none) */
 	double add_header_score; /* X-Spam-Flag: YES, X-Spam-Status: Yes */

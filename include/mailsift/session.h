@@ -8,6 +8,7 @@
 
 #include "mailsift/addr.h"
 #include "mailsift/config.h"
+#include "mailsift/content.h"
 #include "mailsift/dkimverify.h"
 #include "mailsift/dmarc.h"
 #include "mailsift/dns.h"
@@ -76,6 +77,7 @@ struct msg {
 	struct spf_outcome spf_helo;
 
 	struct dkimverify_msg *dkim; /* owned: the verification in progress */
+	struct content_msg *content; /* owned: what the content rules read */
 	struct dkim_sig_result dkim_sigs[DKIMVERIFY_MAX_SIGS];
 	size_t ndkim_sigs;
 

@@ -1,0 +1,19 @@
+/* The content rules' view of one message (src/checks/content.c): its
+ * header fields, the MIME decoder fed as the body streams past, a capped
+ * copy of the raw message for "full" rules, and the rules' result. */
+#ifndef MAILSIFT_CONTENT_H
+#define MAILSIFT_CONTENT_H
+
+#include <stddef.h>
+
+#include "mailsift/rules.h"
+
+#define CONTENT_MAX_HEADERS 2000 /* header fields kept for header rules */
+
+struct content_msg;
+
+/* The hits of the message's rules, NULL before end of message. */
+const struct rules_result *content_result(const struct content_msg *c);
+void content_msg_free(struct content_msg **c);
+
+#endif
