@@ -17,12 +17,13 @@ for f in "$top"/src/*.c "$top"/src/checks/*.c "$top"/src/rules/*.c; do
 done
 printf '#define PACKAGE_VERSION "fuzz"\n' > "$out/config.h"
 rc=0
-for target in addr config msgfile mime; do
+for target in addr config msgfile mime rules; do
 	src="$top/tests/fuzz/fuzz_$target.c"
 	bin="$out/fuzz_$target"
 	# shellcheck disable=SC2086 # one word per source file
 	(cd "$top" && clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-I"$out" -Iinclude -DSYSCONFDIR='"/etc"' -pthread "$src" $lib_sources -lspf2 -lopendkim -lunbound -o "$bin")
+		-I"$out" -Iinclude -DSYSCONFDIR='"/etc"' -DRULESDIR='"/nonexistent"' -pthread "$src" $lib_sources \
+		-lspf2 -lopendkim -lunbound -lcrypto -lpcre2-8 -lm -o "$bin")
 	corpus="$out/corpus_$target"
 	mkdir -p "$corpus"
 	if [[ -d "$top/tests/fuzz/seeds/$target" ]]; then
