@@ -73,7 +73,8 @@ static void dmarc_entries(const struct msg *msg, struct strbuf *sb)
 
 static int authenticated_anything(const struct msg *msg)
 {
-	return msg->has_spf || msg->has_spf_helo || msg->ndkim_sigs > 0 || msg->ndmarc > 0;
+	return msg->has_spf || msg->has_spf_helo || msg->ndkim_sigs > 0 || msg->has_arc ||
+	       msg->ndmarc > 0;
 }
 
 void authres_value(const struct config *cfg, const struct msg *msg, struct strbuf *out)
@@ -88,6 +89,8 @@ void authres_value(const struct config *cfg, const struct msg *msg, struct strbu
 	if (msg->has_spf_helo)
 		spf_entry(&msg->spf_helo, 1, out);
 	dkim_entries(msg, out);
+	if (msg->arc_authres[0] != '\0')
+		sb_printf(out, "; %s", msg->arc_authres);
 	dmarc_entries(msg, out);
 }
 

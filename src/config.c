@@ -96,6 +96,8 @@ static const struct key_def keys[] = {
 	KEY("spf_check", set_bool, spf_check),
 	KEY("spf_helo_check", set_bool, spf_helo_check),
 	KEY("dkim_check", set_bool, dkim_check),
+	KEY("arc_check", set_bool, arc_check),
+	KEY("arc_trusted_sealers", set_strset, arc_trusted_sealers),
 	KEY("dmarc_check", set_bool, dmarc_check),
 	KEY("psl_file", set_string, psl_file),
 	KEY("dmarc_override", set_strset, dmarc_override),
@@ -315,6 +317,10 @@ static int set_defaults(struct config *cfg)
 	cfg->spf_check = 1;
 	cfg->spf_helo_check = 1;
 	cfg->dkim_check = 1;
+	cfg->arc_check = 1;
+	cfg->arc_trusted_sealers = strset_new();
+	if (cfg->arc_trusted_sealers == NULL)
+		return -1;
 	cfg->dmarc_check = 1;
 	cfg->psl_file = strdup(PSL_DEFAULT_PATH);
 	cfg->dmarc_override = strset_new();
@@ -550,6 +556,7 @@ static void config_free(struct config *cfg)
 	free(cfg->rules_problems);
 	psl_free(&cfg->psl);
 	strset_free(&cfg->dmarc_override);
+	strset_free(&cfg->arc_trusted_sealers);
 	dns_resolver_free(&cfg->resolver);
 	strset_free(&cfg->own_names);
 	cidr_list_free(&cfg->own_networks);

@@ -132,7 +132,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		return SMFIS_REJECT; /* libmilter: refuse the connection */
 	/* the body only when a check reads it; header values as sent, with
 	 * their leading space, for DKIM's "simple" canonicalization */
-	if (!mc->conn->cfg->dkim_check && mc->conn->cfg->rules == NULL)
+	if (!mc->conn->cfg->dkim_check && !mc->conn->cfg->arc_check && mc->conn->cfg->rules == NULL)
 		steps |= SMFIP_NOBODY;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
 	*pf1 = f1 & (steps | noreply | SMFIP_HDR_LEADSPC);

@@ -20,6 +20,7 @@ static const struct check *const checks[] = {
 	&check_sender_domain,
 	&check_spf,
 	&check_dkim,
+	&check_arc,
 	&check_dmarc,
 	&check_content,
 };

@@ -83,6 +83,7 @@ static void msg_free(struct msg **msg)
 	msg_clear_edits(m);
 	dkimverify_end(&m->dkim);
 	content_msg_free(&m->content);
+	arcverify_end(&m->arc);
 	free(m->edits);
 	free(m->rules_tests);
 	free(m->authres_ours);

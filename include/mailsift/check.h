@@ -35,6 +35,7 @@ extern const struct check check_helo;
 extern const struct check check_sender_domain;
 extern const struct check check_spf;
 extern const struct check check_dkim;
+extern const struct check check_arc;
 extern const struct check check_dmarc;
 extern const struct check check_content;
 

@@ -57,6 +57,8 @@ struct config {
 	int spf_helo_check;
 	int dkim_check;
 	struct dkimverify *dkim; /* owned: built with the resolver */
+	int arc_check;
+	struct strset *arc_trusted_sealers; /* owned: ARC sealers whose passing chains we trust */
 	int dmarc_check;
 	char *psl_file;
 	struct psl *psl;		 /* owned: loaded from psl_file when dmarc_check */

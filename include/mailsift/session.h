@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "mailsift/addr.h"
+#include "mailsift/arcverify.h"
 #include "mailsift/config.h"
 #include "mailsift/content.h"
 #include "mailsift/dkimverify.h"
@@ -78,6 +79,10 @@ struct msg {
 
 	struct dkimverify_msg *dkim; /* owned: the verification in progress */
 	struct content_msg *content; /* owned: what the content rules read */
+	struct arcverify_msg *arc;   /* owned: the ARC validation in progress */
+	int has_arc;		     /* the message carries ARC header fields */
+	int arc_trusted;	     /* a passing chain sealed by arc_trusted_sealers */
+	char arc_authres[256];	     /* the arc= entry, "" if none */
 	struct dkim_sig_result dkim_sigs[DKIMVERIFY_MAX_SIGS];
 	size_t ndkim_sigs;
 

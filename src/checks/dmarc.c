@@ -66,6 +66,8 @@ static int overridden(const struct check_ctx *ctx)
 	const struct strset *set = ctx->cfg->dmarc_override;
 	const struct msg *msg = ctx->msg;
 
+	if (msg->arc_trusted)
+		return 1;
 	if (strset_count(set) == 0)
 		return 0;
 	if (listed(set, msg->sender.domain) || listed(set, ctx->conn->client_name))

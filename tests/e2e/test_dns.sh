@@ -41,6 +41,8 @@ slow.test.        TIMEOUT
 _dmarc.good.test. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"
 _dmarc.bank.test. 300 IN TXT "v=DMARC1; p=reject"
 _dmarc.shop.test. 300 IN TXT "v=DMARC1; p=quarantine"
+_dmarc.example.org. 300 IN TXT "v=DMARC1; p=reject"
+dummy._domainkey.example.org. 300 IN TXT "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB"
 ZONE
 dns_start dns "$work/zone" || e2e_die "cannot start the DNS server"
 
@@ -215,5 +217,24 @@ e2e_assert_contains "dmarc override: accepted" '"verdict":"accept"' "$json"
 e2e_assert_contains "dmarc override: the failure is in the A-R header" \
 	'dmarc=fail (p=reject sp=reject pct=100 dis=none local override) header.from=bank.test' "$json"
 e2e_assert_contains "dmarc override: symbol" '"symbol":"dmarc_override"' "$json"
+
+# --- ARC: a forwarded message whose chain validates (two sets sealed by
+# --- example.org); its From domain publishes p=reject and nothing aligns
+arcmsg="$here/../data/arc/pass-i2.eml"
+t=$(smtp 192.0.2.10 alice@good.test user@example.test --data "$arcmsg")
+e2e_assert_eq "arc: an untrusted chain does not save a DMARC failure" \
+	"550 5.7.1 Message rejected per DMARC policy of d1.example.org" "$(e2e_reply_eod "$t")"
+cp "$work/mailsift.conf" "$work/arc.conf"
+printf 'arc_trusted_sealers example.org\n' >>"$work/arc.conf"
+json=$("$MAILSIFT" check -c "$work/arc.conf" --ip 192.0.2.10 --from '<alice@good.test>' \
+	--rcpt '<user@example.test>' --json "$arcmsg")
+e2e_assert_contains "arc trusted sealer: accepted" '"verdict":"accept"' "$json"
+e2e_assert_contains "arc trusted sealer: arc=pass and the DMARC failure recorded" \
+	'arc=pass; dmarc=fail (p=reject sp=reject pct=100 dis=none local override) header.from=d1.example.org' "$json"
+sed 's/This is a test message/This is an altered message/' "$arcmsg" >"$work/arc-altered.eml"
+json=$("$MAILSIFT" check -c "$work/arc.conf" --ip 192.0.2.10 --from '<alice@good.test>' \
+	--rcpt '<user@example.test>' --json "$work/arc-altered.eml")
+e2e_assert_contains "arc altered: the chain fails" '"symbol":"arc_fail"' "$json"
+e2e_assert_contains "arc altered: no trust, DMARC enforced" '"smtp_code":"550","enhanced_status":"5.7.1"' "$json"
 
 e2e_summary

@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg->spf_check = 0;
 		cfg->dkim_check = 0;
 		cfg->dmarc_check = 0;
+		cfg->arc_check = 0;
 	}
 	if (fp == NULL || size == 0) {
 		if (fp != NULL)
