@@ -8,7 +8,10 @@
 
 #include "mailsift/dns.h"
 
+/* Signatures verified per message (the others are ignored, never fetched),
+ * and the smallest RSA key accepted (RFC 8301). */
 #define DKIMVERIFY_MAX_SIGS 16
+#define DKIMVERIFY_MIN_KEY_BITS 1024
 
 enum dkim_result {
 	DKIMR_PASS,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fakedns.h"
 #include "mailsift/dkimverify.h"
@@ -129,6 +130,57 @@ START_TEST(key_trouble)
 }
 END_TEST
 
+/* A message with 40 signatures, each with its own key: only the first
+ * DKIMVERIFY_MAX_SIGS are looked at, so a message cannot make us fetch
+ * keys without end. */
+START_TEST(signature_count_is_bounded)
+{
+	struct dns_options o = {.servers = fakedns_server(dns),
+				.timeout_ms = 300,
+				.cache = 0,
+				.cache_size = 1 << 20};
+	struct dkim_sig_result res[DKIMVERIFY_MAX_SIGS + 8];
+	const char *err = NULL;
+	struct dns_resolver *r = dns_resolver_new(&o, &err);
+	struct dkimverify *v = dkimverify_new(r, &err);
+	struct dkimverify_msg *m;
+	struct dns_budget b;
+	struct msgfile mf;
+	size_t n, passed = 0;
+
+	ck_assert_ptr_nonnull(v);
+	read_message(&mf);
+	dns_budget_start(&b, 5000);
+	m = dkimverify_begin(v, &b);
+	ck_assert_ptr_nonnull(m);
+	/* 40 signatures, each naming its own selector: 40 different keys */
+	for (int copy = 0; copy < 40; copy++) {
+		char sig[256];
+
+		snprintf(sig, sizeof(sig),
+			 " v=1; a=rsa-sha256; c=relaxed/relaxed; d=football.example.com; s=sel%d; "
+			 "h=from; bh=AAAA; b=AAAA",
+			 copy);
+		dkimverify_header(m, "DKIM-Signature", sig);
+	}
+	for (size_t i = 0; i < mf.nheaders; i++)
+		if (strcasecmp(mf.headers[i].name, "DKIM-Signature") != 0)
+			dkimverify_header(m, mf.headers[i].name, mf.headers[i].raw);
+	dkimverify_eoh(m);
+	dkimverify_body(m, (const unsigned char *)mf.body, mf.body_len);
+	n = dkimverify_eom(m, res, DKIMVERIFY_MAX_SIGS + 8);
+	for (size_t i = 0; i < n; i++)
+		passed += res[i].result == DKIMR_PASS;
+	ck_assert_uint_eq(n, DKIMVERIFY_MAX_SIGS);
+	ck_assert_uint_eq(passed, 0);
+	ck_assert_uint_le(fakedns_queries(dns), DKIMVERIFY_MAX_SIGS);
+	dkimverify_end(&m);
+	dkimverify_free(&v);
+	dns_resolver_free(&r);
+	msgfile_free(&mf);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dkimverify");
@@ -139,6 +191,7 @@ int main(void)
 	tcase_add_test(tc, rfc8463_example_passes);
 	tcase_add_test(tc, altered_body_fails);
 	tcase_add_test(tc, key_trouble);
+	tcase_add_test(tc, signature_count_is_bounded);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "dkimverify");
 }
