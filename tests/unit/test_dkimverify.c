@@ -27,6 +27,19 @@ static void add_key(const char *name, const char *value)
 	ck_assert_int_eq(fakedns_add_txt_text(dns, name, value), 0);
 }
 
+static void read_named(const char *name, struct msgfile *mf)
+{
+	char path[4096];
+	const char *top = getenv("top_srcdir"), *err = NULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/tests/data/dkim/%s", top ? top : ".", name);
+	fp = fopen(path, "rb");
+	ck_assert_msg(fp != NULL, "cannot open %s", path);
+	ck_assert_int_eq(msgfile_read(fp, mf, &err), 0);
+	fclose(fp);
+}
+
 static void read_message(struct msgfile *mf)
 {
 	char path[4096];
@@ -130,6 +143,60 @@ START_TEST(key_trouble)
 }
 END_TEST
 
+/* dkimpy's other pre-signed messages: Exim's Ed25519 signature and a real
+ * Gmail signature with "degenerate" folding (keys from its test data). */
+static const char *verify_named(const char *name)
+{
+	static char out[512];
+	struct dns_options o = {.servers = fakedns_server(dns),
+				.timeout_ms = 300,
+				.cache = 0,
+				.cache_size = 1 << 20};
+	struct dkim_sig_result res[4];
+	const char *err = NULL;
+	struct dns_resolver *r = dns_resolver_new(&o, &err);
+	struct dkimverify *v = dkimverify_new(r, &err);
+	struct dkimverify_msg *m;
+	struct dns_budget b;
+	struct msgfile mf;
+	size_t n;
+
+	ck_assert_ptr_nonnull(v);
+	read_named(name, &mf);
+	dns_budget_start(&b, 2000);
+	m = dkimverify_begin(v, &b);
+	for (size_t i = 0; i < mf.nheaders; i++)
+		dkimverify_header(m, mf.headers[i].name, mf.headers[i].raw);
+	dkimverify_eoh(m);
+	dkimverify_body(m, (const unsigned char *)mf.body, mf.body_len);
+	n = dkimverify_eom(m, res, 4);
+	snprintf(out, sizeof(out), "%zu %s %s %s", n, n ? dkim_result_name(res[0].result) : "-",
+		 n ? res[0].domain : "-", n ? res[0].reason : "-");
+	dkimverify_end(&m);
+	dkimverify_free(&v);
+	dns_resolver_free(&r);
+	msgfile_free(&mf);
+	return out;
+}
+
+START_TEST(dkimpy_vectors)
+{
+	add_key("sed._domainkey.test.ex",
+		"v=DKIM1; k=ed25519; p=sPs07Vu29FpHT/80UXUcYHFOHifD4o2ZlP2+XUh9g6E=");
+	add_key("20120113._domainkey.gmail.com",
+		"k=rsa; "
+		"p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA1Kd87/"
+		"UeJjenpabgbFwh+eBCsSTrqmwIYYvywlbhbqoo2DymndFkbjOVIPIldNs/"
+		"m40KF+yzMn1skyoxcTUGCQs8g3FgD2Ap3ZB5DekAo5wMmk4wimDO+U8QzI3SD07y2+"
+		"07wlNWwIt8svnxgdxGkVbbhzY8i+RQ9DpSVpPbF7ykQxtKXkv/"
+		"ahW3KjViiAH+ghvvIhkx4xYSIc9oSwVmAl5OctMEeWUwg8Istjqz8BZeTWbf41fbNhte7Y+"
+		"YqZOwq1Sd0DbvYAD9NOZK9vlfuac0598HY+"
+		"vtSBczUiKERHv1yRbcaQtZFh5wtiRrN04BLUTD21MycBX5jYchHjPY/wIDAQAB");
+	ck_assert_str_eq(verify_named("ed25519test2.msg"), "1 pass test.ex signature verified");
+	ck_assert_str_eq(verify_named("test2.message"), "1 pass gmail.com signature verified");
+}
+END_TEST
+
 /* A message with 40 signatures, each with its own key: only the first
  * DKIMVERIFY_MAX_SIGS are looked at, so a message cannot make us fetch
  * keys without end. */
@@ -192,6 +259,7 @@ int main(void)
 	tcase_add_test(tc, altered_body_fails);
 	tcase_add_test(tc, key_trouble);
 	tcase_add_test(tc, signature_count_is_bounded);
+	tcase_add_test(tc, dkimpy_vectors);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "dkimverify");
 }
