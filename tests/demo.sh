@@ -38,6 +38,9 @@ cat >"$work/zone" <<'ZONE'
 example.org.      300 IN MX  10 mx.example.org.
 mx.example.org.   300 IN A   198.51.100.25
 example.org.      300 IN TXT "v=spf1 ip4:198.51.100.0/24 -all"
+_dmarc.example.org. 300 IN TXT "v=DMARC1; p=reject"
+bank.example.     300 IN MX  10 mx.example.org.
+_dmarc.bank.example. 300 IN TXT "v=DMARC1; p=reject"
 ZONE
 dns_start dns "$work/zone" || exit 1
 cat >"$work/mailsift.conf" <<CONF
@@ -46,6 +49,7 @@ recipient_map     $work/recipients
 trusted_networks  192.0.2.0/24
 authserv_id       mx.demo.test
 dns_servers       $dns
+rules             $top/rules
 CONF
 
 echo "== mailsiftd on 127.0.0.1:$milter_port, Postfix on 127.0.0.1:$smtp_port"
@@ -77,15 +81,21 @@ show "a bad recipient address" alice@example.org 'a..b@example.test' --quit-afte
 CLIENT=203.0.113.9 show "SPF: a host example.org's record does not allow" \
 	alice@example.org user@example.test --quit-after RCPT
 show "a sender domain that does not exist" someone@nowhere.example user@example.test --quit-after RCPT
+show "DMARC: From claims bank.example (p=reject), nothing aligns: 550 5.7.1 at end of data" \
+	alice@example.org user@example.test --header "From: security@bank.example" \
+	--header "Subject: account notice"
+show "content rules: phishing phrasing and an IP-literal link, scored" \
+	alice@example.org user@example.test --header "Subject: ACTION REQUIRED ON YOUR ACCOUNT" \
+	--body "Your account has been suspended. Verify your account within 24 hours at http://192.0.2.44/login"
 
-postfix_wait_delivery "$work/pf" 3 20 >/dev/null
+postfix_wait_delivery "$work/pf" 4 20 >/dev/null
 echo
 echo "== mailsiftd's log: one summary line per message"
 sleep 0.5
 grep -E 'client=' "$(mailsiftd_log)" | sed 's/^/   /'
 echo
 echo "== delivered: $(postfix_count "$work/pf") messages; the headers mailsiftd added"
-grep -E '^(Subject|X-Mailsift-Status|Authentication-Results|Received-SPF):' "$(postfix_mbox "$work/pf")" |
+grep -E '^(Subject|X-Mailsift-Status|X-Spam-Status|Authentication-Results|Received-SPF):' "$(postfix_mbox "$work/pf")" |
 	sed 's/^/   /'
 echo
 echo "== the offline tool on the same invalid sender"

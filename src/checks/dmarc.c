@@ -58,6 +58,22 @@ static int listed(const struct strset *set, const char *name)
 	return 0;
 }
 
+/* Mail that reaches only postmaster or abuse (exempt_recipients) is taken
+ * whatever its sender, as RFC 5321 4.5.1 wants: a failure is recorded. */
+static int only_exempt_rcpts(const struct msg *msg)
+{
+	size_t accepted = 0;
+
+	for (size_t i = 0; i < msg->nrcpts; i++) {
+		if (msg->rcpts[i].verdict >= VERDICT_TEMPFAIL)
+			continue;
+		if (!msg->rcpts[i].exempt)
+			return 0;
+		accepted++;
+	}
+	return accepted > 0;
+}
+
 /* The sender as dmarc_override knows it: the MAIL FROM domain, the
  * client's verified host name, or the d= of a passing DKIM signature (a
  * list re-signs with its own). */
@@ -66,7 +82,7 @@ static int overridden(const struct check_ctx *ctx)
 	const struct strset *set = ctx->cfg->dmarc_override;
 	const struct msg *msg = ctx->msg;
 
-	if (msg->arc_trusted)
+	if (msg->arc_trusted || only_exempt_rcpts(msg))
 		return 1;
 	if (strset_count(set) == 0)
 		return 0;

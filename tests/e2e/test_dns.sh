@@ -177,6 +177,12 @@ e2e_assert_match "dmarc reject: RCPT accepted (DMARC needs the header)" '^250 2\
 e2e_assert_eq "dmarc reject: 550 5.7.1 at end of message" \
 	"550 5.7.1 Message rejected per DMARC policy of bank.test" "$(e2e_reply_eod "$t")"
 
+# --- ... but postmaster still gets it (RFC 5321 4.5.1): recorded, not enforced
+t=$(smtp 192.0.2.10 alice@good.test postmaster@example.test --header "From: ceo@bank.test" \
+	--header "Subject: dmarc to postmaster")
+e2e_assert_match "dmarc reject: mail to postmaster alone still accepted" '^250 2\.0\.0 ' \
+	"$(e2e_reply_eod "$t")"
+
 # --- p=quarantine: accepted, held in the MTA's quarantine (hold queue)
 t=$(smtp 192.0.2.10 alice@good.test user@example.test --header "From: orders@shop.test" \
 	--header "Subject: dmarc quarantine")
