@@ -382,7 +382,8 @@ static int load_dir(struct rulefile_set *set, const char *path, const char **err
 		snprintf(names[n++], strlen(path) + len + 2, "%s/%s", path, e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n > 1) /* qsort must not be given NULL, even for nothing */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0 && load_file(set, names[i], error_r) < 0)
 			rc = -1;
