@@ -60,7 +60,7 @@ static struct content_msg *content_new(void)
  * line ends as LF (the folding stays, as in a message file). */
 static char *unfolded(const char *raw)
 {
-	size_t len = strlen(raw), n = 0;
+	size_t len, n = 0;
 	char *v;
 
 	raw += strspn(raw, " \t");
