@@ -4,9 +4,10 @@
 # rules (header, body, rawbody, full, uri, mimeheader) load, and why the
 # others do not. Fails below 95%.
 # Usage: tests/tools/sa-load.sh [MAILSIFT] [RULEDIR]
+# (MAILSIFT defaults to $MAILSIFT, as "make check" sets it, then ./mailsift)
 set -eu
 
-mailsift=${1:-./mailsift}
+mailsift=${1:-${MAILSIFT:-./mailsift}}
 dir=${2:-/usr/share/spamassassin}
 if ! ls "$dir"/*.cf >/dev/null 2>&1; then
 	echo "sa-load: no rules in $dir (apt-get install spamassassin); skipped"
