@@ -56,8 +56,9 @@ static struct content_msg *content_new(void)
 	return c;
 }
 
-/* The value as the header rules read it: no leading white space, CRLF
- * line ends as LF (the folding stays, as in a message file). */
+/* The value as the header rules read it, as SpamAssassin unfolds it: no
+ * leading white space, each line break with the white space after it one
+ * space. */
 static char *unfolded(const char *raw)
 {
 	size_t len, n = 0;
@@ -67,9 +68,18 @@ static char *unfolded(const char *raw)
 	len = strlen(raw);
 	if ((v = malloc(len + 1)) == NULL)
 		return NULL;
-	for (size_t i = 0; i < len; i++)
-		if (raw[i] != '\r')
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] != '\r' && raw[i] != '\n') {
 			v[n++] = raw[i];
+			continue;
+		}
+		while (i + 1 < len && (raw[i + 1] == '\r' || raw[i + 1] == '\n'))
+			i++;
+		if (i + 1 < len && (raw[i + 1] == ' ' || raw[i + 1] == '\t')) {
+			i += strspn(raw + i + 1, " \t");
+			v[n++] = ' ';
+		}
+	}
 	v[n] = '\0';
 	return v;
 }
@@ -106,16 +116,27 @@ static void keep_raw(struct content_msg *c, const char *data, size_t len)
 	sb_append_max(&c->raw, data, len);
 }
 
+/* The message's content state, made at its first header field or, for a
+ * message without any, at end of header: 0, or -1 when none is kept. */
+static int content_ready(struct check_ctx *ctx)
+{
+	struct msg *msg = ctx->msg;
+
+	if (ctx->cfg->rules == NULL)
+		return -1;
+	if (msg->content == NULL && (msg->content = content_new()) == NULL) {
+		check_result(ctx, SYM_INTERNAL_ERROR, "out of memory for the content rules");
+		return -1;
+	}
+	return 0;
+}
+
 static void content_header(struct check_ctx *ctx, const struct event *ev)
 {
 	struct msg *msg = ctx->msg;
 
-	if (ctx->cfg->rules == NULL || ev->name == NULL || ev->value == NULL)
+	if (ev->name == NULL || ev->value == NULL || content_ready(ctx) < 0)
 		return;
-	if (msg->content == NULL && (msg->content = content_new()) == NULL) {
-		check_result(ctx, SYM_INTERNAL_ERROR, "out of memory for the content rules");
-		return;
-	}
 	if (keep_header(msg->content, ev->name, ev->value) < 0)
 		check_result(ctx, SYM_INTERNAL_ERROR, "out of memory for the content rules");
 	mime_parser_header(msg->content->mime, ev->name, ev->value);
@@ -128,7 +149,7 @@ static void content_header(struct check_ctx *ctx, const struct event *ev)
 static void content_eoh(struct check_ctx *ctx, const struct event *ev)
 {
 	(void)ev;
-	if (ctx->msg->content == NULL)
+	if (content_ready(ctx) < 0)
 		return;
 	mime_parser_eoh(ctx->msg->content->mime);
 	keep_raw(ctx->msg->content, "\n", 1);

@@ -9,6 +9,8 @@
 
 #include "mailsift/ruletags.h"
 
+#define RULETAGS_MAX_PASSES 6
+
 #define RULETAGS_MAX 4096
 
 static const struct rule_tag *find_tag(const struct rulefile_set *set, enum rule_tag_kind kind,
@@ -150,7 +152,7 @@ static void choose(const struct rulefile_set *set, const char *re, const char **
 	}
 }
 
-int ruletags_expand(const struct rulefile_set *set, const char *re, struct strbuf *out)
+static int expand_once(const struct rulefile_set *set, const char *re, struct strbuf *out)
 {
 	const char *pre = "", *inter = "", *post = "", *ignore;
 	size_t sl = strlen(set->tag_start), el = strlen(set->tag_end);
@@ -181,4 +183,33 @@ int ruletags_expand(const struct rulefile_set *set, const char *re, struct strbu
 		p = after_tag = e + el;
 	}
 	return out->failed ? -1 : 0;
+}
+
+/* A tag's value may hold other tags: the replacement is repeated until
+ * nothing changes, at most RULETAGS_MAX_PASSES times, as SpamAssassin does. */
+int ruletags_expand(const struct rulefile_set *set, const char *re, struct strbuf *out)
+{
+	struct strbuf cur, next;
+	int rc = 0;
+
+	sb_init(&cur, out->max);
+	if (sb_puts(&cur, re) < 0) {
+		sb_free(&cur);
+		return -1;
+	}
+	for (int pass = 0; pass < RULETAGS_MAX_PASSES && rc == 0; pass++) {
+		int same;
+
+		sb_init(&next, out->max);
+		rc = expand_once(set, sb_str(&cur), &next);
+		same = rc == 0 && next.len == cur.len && memcmp(next.s, cur.s, cur.len) == 0;
+		sb_free(&cur);
+		cur = next;
+		if (same)
+			break;
+	}
+	if (rc == 0 && sb_append(out, cur.s != NULL ? cur.s : "", cur.len) < 0)
+		rc = -1;
+	sb_free(&cur);
+	return rc;
 }

@@ -427,12 +427,14 @@ START_TEST(test_regex_semantics)
 			  "body BRACES m{a\\{2\\}}\n"
 			  "body EXTENDED /h e l l o/x\n"
 			  "body FUZZY /<inter W1><F><R><E><E>/i\n"
-			  "replace_rules FUZZY\n"
+			  "body NESTED /<FREE>!/\n"
+			  "replace_rules FUZZY NESTED\n"
 			  "replace_tag F (?:f|ph)\nreplace_tag R r\nreplace_tag E [e3]\n"
+			  "replace_tag FREE <F><R><E><E>\n"
 			  "replace_inter W1 \\W?\n");
 	struct message m = {0};
 	struct rules_result res;
-	const char *text = "\xc4 a{2} hello PH.R.3-E";
+	const char *text = "\xc4 a{2} hello PH.R.3-E phre3!";
 
 	add_part(&m, "text/plain", "", text, text);
 	scan(rs, &m, NULL, &res);
@@ -441,6 +443,8 @@ START_TEST(test_regex_semantics)
 	ck_assert_uint_eq(hit(&res, "BRACES"), 1);
 	ck_assert_uint_eq(hit(&res, "EXTENDED"), 1);
 	ck_assert_uint_eq(hit(&res, "FUZZY"), 1);
+	/* a tag whose value holds tags is expanded again */
+	ck_assert_uint_eq(hit(&res, "NESTED"), 1);
 	rules_result_free(&res);
 	message_free(&m);
 	rules_free(&rs);
