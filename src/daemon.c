@@ -24,6 +24,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "mailsift/content.h"
 #include "mailsift/daemon.h"
 #include "mailsift/listen.h"
 #include "mailsift/log.h"
@@ -76,6 +77,7 @@ static void worker_reload(struct worker_state *ws)
 		if (old != NULL && strcmp(old->socket, cfg->socket) != 0)
 			log_warn("reload: still listening on %s; a new socket needs a restart",
 				 ws->socket);
+		content_log_hits(old, "before reload");
 		config_release(&old);
 		log_set_debug(cfg->log_debug);
 		log_set_facility(cfg->syslog_facility);

@@ -8,12 +8,19 @@
 
 #include "mailsift/rules.h"
 
+struct config;
+
 #define CONTENT_MAX_HEADERS 2000 /* header fields kept for header rules */
+#define CONTENT_LOG_LINE 900	 /* bytes of the hit-counter log line */
 
 struct content_msg;
 
 /* The hits of the message's rules, NULL before end of message. */
 const struct rules_result *content_result(const struct content_msg *c);
 void content_msg_free(struct content_msg **c);
+
+/* Logs the hit counters of cfg's rules (those that hit, most hits first,
+ * as many as fit one log line), e.g. before a reload replaces them. */
+void content_log_hits(const struct config *cfg, const char *when);
 
 #endif

@@ -163,6 +163,44 @@ static void content_body(struct check_ctx *ctx, const struct event *ev)
 	keep_raw(ctx->msg->content, (const char *)ev->data, ev->len);
 }
 
+struct hit_count {
+	const char *name;
+	unsigned long hits;
+};
+
+static int by_hits(const void *a, const void *b)
+{
+	const struct hit_count *x = a, *y = b;
+
+	return x->hits < y->hits ? 1 : x->hits > y->hits ? -1 : strcmp(x->name, y->name);
+}
+
+void content_log_hits(const struct config *cfg, const char *when)
+{
+	size_t n = cfg != NULL && cfg->rules != NULL ? rules_count(cfg->rules) : 0, k = 0;
+	struct hit_count *c = n > 0 ? calloc(n, sizeof(*c)) : NULL;
+	struct strbuf sb;
+	int cut = 0;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		rules_counter(cfg->rules, i, &c[k].name, &c[k].hits);
+		k += c[k].hits > 0;
+	}
+	qsort(c, k, sizeof(*c), by_hits);
+	sb_init(&sb, CONTENT_LOG_LINE);
+	for (size_t i = 0; i < k && !cut; i++) {
+		/* whole entries only: a failed buffer would print nothing */
+		cut = sb.len + strlen(c[i].name) + 24 > CONTENT_LOG_LINE;
+		if (!cut)
+			sb_printf(&sb, "%s%s=%lu", i ? " " : "", c[i].name, c[i].hits);
+	}
+	log_info("rule hits %s: %s%s", when, k == 0 ? "none" : sb_str(&sb), cut ? " ..." : "");
+	sb_free(&sb);
+	free(c);
+}
+
 /* "A,B,C": the rules that hit, for the status and X-Spam-Status fields. */
 static char *hit_names(const struct rules_result *r)
 {

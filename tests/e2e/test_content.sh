@@ -117,6 +117,8 @@ e2e_assert_contains "broken MIME: named, and the rules read the part" \
 # --- a reload brings new rules; a running server keeps serving
 printf 'body T_LUNCH /\\bnoon\\b/\nscore T_LUNCH 0.5\n' >>"$work/test.cf"
 mailsiftd_reload "$msd"
+e2e_assert_ok "reload: the outgoing rules' hit counters logged" \
+	grep -q "rule hits before reload: T_PRIZE=3 T_SUBJ_URG=2 T_IP_LINK=1 T_PRIZE_LINK=1" "$(mailsiftd_log)"
 e2e_assert_ok "reload: logged with the new rule count" e2e_wait_for 10 \
 	grep -q "rules: 5 loaded, 0 inert, 1 failed" "$(mailsiftd_log)"
 t=$(smtp alice@example.org user@example.test --header "Subject: lunch" --body "See you at noon.")
