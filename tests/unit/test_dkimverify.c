@@ -40,17 +40,54 @@ static void read_named(const char *name, struct msgfile *mf)
 	fclose(fp);
 }
 
-static void read_message(struct msgfile *mf)
-{
-	char path[4096];
-	const char *top = getenv("top_srcdir"), *err = NULL;
-	FILE *fp;
+/* A verifier against the test DNS server, and one message in progress. */
+struct run {
+	struct dns_resolver *r;
+	struct dkimverify *v;
+	struct dkimverify_msg *m;
+	struct dns_budget b;
+	struct msgfile mf;
+};
 
-	snprintf(path, sizeof(path), "%s/tests/data/dkim/rfc6376.signed.msg", top ? top : ".");
-	fp = fopen(path, "rb");
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	ck_assert_int_eq(msgfile_read(fp, mf, &err), 0);
-	fclose(fp);
+/* Reads tests/data/dkim/name and starts verifying it. */
+static void run_begin(struct run *run, const char *name, unsigned budget_ms)
+{
+	struct dns_options o = {.servers = fakedns_server(dns),
+				.timeout_ms = 300,
+				.cache = 0,
+				.cache_size = 1 << 20};
+	const char *err = NULL;
+
+	run->r = dns_resolver_new(&o, &err);
+	ck_assert_ptr_nonnull(run->r);
+	run->v = dkimverify_new(run->r, &err);
+	ck_assert_msg(run->v != NULL, "%s", err);
+	read_named(name, &run->mf);
+	dns_budget_start(&run->b, budget_ms);
+	run->m = dkimverify_begin(run->v, &run->b);
+	ck_assert_ptr_nonnull(run->m);
+}
+
+/* The message's header fields (but those named skip), then body, or the
+ * message's own body when body is NULL. */
+static void run_feed(struct run *run, const char *skip, const char *body)
+{
+	for (size_t i = 0; i < run->mf.nheaders; i++)
+		if (skip == NULL || strcasecmp(run->mf.headers[i].name, skip) != 0)
+			dkimverify_header(run->m, run->mf.headers[i].name, run->mf.headers[i].raw);
+	dkimverify_eoh(run->m);
+	if (body != NULL)
+		dkimverify_body(run->m, (const unsigned char *)body, strlen(body));
+	else
+		dkimverify_body(run->m, (const unsigned char *)run->mf.body, run->mf.body_len);
+}
+
+static void run_end(struct run *run)
+{
+	dkimverify_end(&run->m);
+	dkimverify_free(&run->v);
+	dns_resolver_free(&run->r);
+	msgfile_free(&run->mf);
 }
 
 /* Verifies the example, with its body replaced when body is not NULL;
@@ -58,43 +95,19 @@ static void read_message(struct msgfile *mf)
 static const char *verify(const char *body)
 {
 	static char out[512];
-	struct dns_options o = {.servers = fakedns_server(dns),
-				.timeout_ms = 300,
-				.cache = 0,
-				.cache_size = 1 << 20};
 	struct dkim_sig_result res[4];
-	const char *err = NULL;
-	struct dns_resolver *r = dns_resolver_new(&o, &err);
-	struct dkimverify *v;
-	struct dkimverify_msg *m;
-	struct dns_budget b;
-	struct msgfile mf;
+	struct run run;
 	size_t n, off = 0;
 
-	ck_assert_ptr_nonnull(r);
-	v = dkimverify_new(r, &err);
-	ck_assert_msg(v != NULL, "%s", err);
-	read_message(&mf);
-	dns_budget_start(&b, 2000);
-	m = dkimverify_begin(v, &b);
-	ck_assert_ptr_nonnull(m);
-	for (size_t i = 0; i < mf.nheaders; i++)
-		dkimverify_header(m, mf.headers[i].name, mf.headers[i].raw);
-	dkimverify_eoh(m);
-	if (body != NULL)
-		dkimverify_body(m, (const unsigned char *)body, strlen(body));
-	else
-		dkimverify_body(m, (const unsigned char *)mf.body, mf.body_len);
-	n = dkimverify_eom(m, res, 4);
+	run_begin(&run, "rfc6376.signed.msg", 2000);
+	run_feed(&run, NULL, body);
+	n = dkimverify_eom(run.m, res, 4);
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++)
 		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%s %s.%s b=%s %s",
 					i ? "|" : "", dkim_result_name(res[i].result),
 					res[i].selector, res[i].domain, res[i].b, res[i].reason);
-	dkimverify_end(&m);
-	dkimverify_free(&v);
-	dns_resolver_free(&r);
-	msgfile_free(&mf);
+	run_end(&run);
 	return out;
 }
 
@@ -148,34 +161,16 @@ END_TEST
 static const char *verify_named(const char *name)
 {
 	static char out[512];
-	struct dns_options o = {.servers = fakedns_server(dns),
-				.timeout_ms = 300,
-				.cache = 0,
-				.cache_size = 1 << 20};
 	struct dkim_sig_result res[4];
-	const char *err = NULL;
-	struct dns_resolver *r = dns_resolver_new(&o, &err);
-	struct dkimverify *v = dkimverify_new(r, &err);
-	struct dkimverify_msg *m;
-	struct dns_budget b;
-	struct msgfile mf;
+	struct run run;
 	size_t n;
 
-	ck_assert_ptr_nonnull(v);
-	read_named(name, &mf);
-	dns_budget_start(&b, 2000);
-	m = dkimverify_begin(v, &b);
-	for (size_t i = 0; i < mf.nheaders; i++)
-		dkimverify_header(m, mf.headers[i].name, mf.headers[i].raw);
-	dkimverify_eoh(m);
-	dkimverify_body(m, (const unsigned char *)mf.body, mf.body_len);
-	n = dkimverify_eom(m, res, 4);
+	run_begin(&run, name, 2000);
+	run_feed(&run, NULL, NULL);
+	n = dkimverify_eom(run.m, res, 4);
 	snprintf(out, sizeof(out), "%zu %s %s %s", n, n ? dkim_result_name(res[0].result) : "-",
 		 n ? res[0].domain : "-", n ? res[0].reason : "-");
-	dkimverify_end(&m);
-	dkimverify_free(&v);
-	dns_resolver_free(&r);
-	msgfile_free(&mf);
+	run_end(&run);
 	return out;
 }
 
@@ -202,24 +197,11 @@ END_TEST
  * keys without end. */
 START_TEST(signature_count_is_bounded)
 {
-	struct dns_options o = {.servers = fakedns_server(dns),
-				.timeout_ms = 300,
-				.cache = 0,
-				.cache_size = 1 << 20};
 	struct dkim_sig_result res[DKIMVERIFY_MAX_SIGS + 8];
-	const char *err = NULL;
-	struct dns_resolver *r = dns_resolver_new(&o, &err);
-	struct dkimverify *v = dkimverify_new(r, &err);
-	struct dkimverify_msg *m;
-	struct dns_budget b;
-	struct msgfile mf;
+	struct run run;
 	size_t n, passed = 0;
 
-	ck_assert_ptr_nonnull(v);
-	read_message(&mf);
-	dns_budget_start(&b, 5000);
-	m = dkimverify_begin(v, &b);
-	ck_assert_ptr_nonnull(m);
+	run_begin(&run, "rfc6376.signed.msg", 5000);
 	/* 40 signatures, each naming its own selector: 40 different keys */
 	for (int copy = 0; copy < 40; copy++) {
 		char sig[256];
@@ -228,23 +210,16 @@ START_TEST(signature_count_is_bounded)
 			 " v=1; a=rsa-sha256; c=relaxed/relaxed; d=football.example.com; s=sel%d; "
 			 "h=from; bh=AAAA; b=AAAA",
 			 copy);
-		dkimverify_header(m, "DKIM-Signature", sig);
+		dkimverify_header(run.m, "DKIM-Signature", sig);
 	}
-	for (size_t i = 0; i < mf.nheaders; i++)
-		if (strcasecmp(mf.headers[i].name, "DKIM-Signature") != 0)
-			dkimverify_header(m, mf.headers[i].name, mf.headers[i].raw);
-	dkimverify_eoh(m);
-	dkimverify_body(m, (const unsigned char *)mf.body, mf.body_len);
-	n = dkimverify_eom(m, res, DKIMVERIFY_MAX_SIGS + 8);
+	run_feed(&run, "DKIM-Signature", NULL);
+	n = dkimverify_eom(run.m, res, DKIMVERIFY_MAX_SIGS + 8);
 	for (size_t i = 0; i < n; i++)
 		passed += res[i].result == DKIMR_PASS;
 	ck_assert_uint_eq(n, DKIMVERIFY_MAX_SIGS);
 	ck_assert_uint_eq(passed, 0);
 	ck_assert_uint_le(fakedns_queries(dns), DKIMVERIFY_MAX_SIGS);
-	dkimverify_end(&m);
-	dkimverify_free(&v);
-	dns_resolver_free(&r);
-	msgfile_free(&mf);
+	run_end(&run);
 }
 END_TEST
 
