@@ -66,10 +66,10 @@ struct msg {
 	size_t nresults, results_cap, results_dropped;
 
 	size_t header_count;
-	size_t status_headers_seen; /* incoming copies of our status header */
+	size_t status_headers_seen;  /* incoming copies of our status header */
 	size_t spam_headers_seen[3]; /* incoming X-Spam-Flag, -Status, -Score */
-	size_t authres_seen;	    /* incoming Authentication-Results fields */
-	int *authres_ours;	    /* owned: their 1-based indexes claiming our authserv_id */
+	size_t authres_seen;	     /* incoming Authentication-Results fields */
+	int *authres_ours;	     /* owned: their 1-based indexes claiming our authserv_id */
 	size_t nauthres_ours;
 
 	int has_spf;
@@ -86,9 +86,9 @@ struct msg {
 	struct dkim_sig_result dkim_sigs[DKIMVERIFY_MAX_SIGS];
 	size_t ndkim_sigs;
 
-	size_t from_fields;    /* RFC5322.From fields seen */
-	size_t from_addresses; /* addresses in them */
-	char from_domains[MSG_MAX_FROM_DOMAINS][256]; /* distinct, lower case */
+	size_t from_fields;			      /* RFC5322.From fields seen */
+	size_t from_addresses;			      /* addresses in them */
+	char from_domains[MSG_MAX_FROM_DOMAINS][256]; /* distinct, without regard to case */
 	size_t nfrom_domains;
 	struct dmarc_outcome dmarc[MSG_MAX_FROM_DOMAINS];
 	size_t ndmarc;
@@ -101,9 +101,9 @@ struct msg {
 	char quarantine_reason[128];
 	char shadow[256]; /* what log-only actions would have done */
 
-	double score;	     /* symbols and content rules */
-	double rules_score;  /* the content rules' share */
-	char *rules_tests;   /* owned: the content rules that hit, "A,B", or NULL */
+	double score;	      /* symbols and content rules */
+	double rules_score;   /* the content rules' share */
+	char *rules_tests;    /* owned: the content rules that hit, "A,B", or NULL */
 	enum verdict verdict; /* final, once decided */
 	enum stage verdict_stage;
 	struct reply reply;

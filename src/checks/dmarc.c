@@ -20,7 +20,6 @@ static void add_from(void *arg, const char *addr)
 	struct msg *msg = arg;
 	const char *at = strrchr(addr, '@');
 	size_t len;
-	char *d;
 
 	msg->from_addresses++;
 	if (at == NULL || msg->nfrom_domains >= MSG_MAX_FROM_DOMAINS)
@@ -32,10 +31,9 @@ static void add_from(void *arg, const char *addr)
 		if (strncasecmp(msg->from_domains[i], at + 1, len) == 0 &&
 		    msg->from_domains[i][len] == '\0')
 			return;
-	d = msg->from_domains[msg->nfrom_domains++];
-	for (size_t i = 0; i < len; i++)
-		d[i] = (char)(at[1 + i] >= 'A' && at[1 + i] <= 'Z' ? at[1 + i] + 32 : at[1 + i]);
-	d[len] = '\0';
+	/* dmarc_evaluate() lower-cases it */
+	memcpy(msg->from_domains[msg->nfrom_domains], at + 1, len);
+	msg->from_domains[msg->nfrom_domains++][len] = '\0';
 }
 
 static void dmarc_header(struct check_ctx *ctx, const struct event *ev)
