@@ -35,31 +35,9 @@ struct counts {
 	int passed, failed, known, unexpected, stale;
 };
 
-static char known[64 * 1024];
-
-static void load_known(void)
-{
-	char path[4096];
-	const char *top = getenv("top_srcdir");
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/tests/data/arc/known-failures", top ? top : ".");
-	fp = fopen(path, "r");
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	known[0] = '\n';
-	n = fread(known + 1, 1, sizeof(known) - 2, fp);
-	known[n + 1] = '\0';
-	fclose(fp);
-}
-
-/* "NAME reason" lines: 1 if name is listed. */
 static int is_known(const char *name)
 {
-	char key[256];
-	int n = snprintf(key, sizeof(key), "\n%s ", name);
-
-	return n > 0 && strstr(known, key) != NULL;
+	return test_known("arc/known-failures", name);
 }
 
 static int hexval(char c)
@@ -245,7 +223,6 @@ START_TEST(validation_suite)
 {
 	struct counts c;
 
-	load_known();
 	c = run_file();
 	ck_assert_int_eq(c.passed + c.failed, SUITE_CASES);
 	ck_assert_msg(c.unexpected == 0, "%d cases fail that known-failures does not list",

@@ -14,11 +14,9 @@
 #include "mailsift/dkimverify.h"
 #include "mailsift/msgfile.h"
 
-int run_suite(Suite *s, const char *name);
+#include "test_support.h"
 
 #define DIR "tests/data/dkim/mail-dkim"
-
-static char known[16384];
 
 static void path_of(char *out, size_t len, const char *name)
 {
@@ -27,27 +25,9 @@ static void path_of(char *out, size_t len, const char *name)
 	snprintf(out, len, "%.2000s/" DIR "/%.1000s", top ? top : ".", name);
 }
 
-static void load_known(void)
-{
-	char path[4096];
-	FILE *fp;
-	size_t n;
-
-	path_of(path, sizeof(path), "known-failures");
-	fp = fopen(path, "r");
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	n = fread(known + 1, 1, sizeof(known) - 2, fp);
-	known[0] = '\n';
-	known[n + 1] = '\0';
-	fclose(fp);
-}
-
 static int is_known(const char *file)
 {
-	char key[256];
-
-	snprintf(key, sizeof(key), "\n%s ", file);
-	return strstr(known, key) != NULL;
+	return test_known("dkim/mail-dkim/known-failures", file);
 }
 
 /* FAKE_DNS.dat: "NAME VALUE" lines; NXDOMAIN, timeouts and SERVFAIL. */
@@ -141,7 +121,6 @@ START_TEST(mail_dkim_corpus)
 	FILE *fp;
 
 	ck_assert_ptr_nonnull(d);
-	load_known();
 	load_keys(d);
 	o.servers = fakedns_server(d);
 	r = dns_resolver_new(&o, &err);

@@ -14,6 +14,32 @@
 
 #include "test_support.h"
 
+#define KNOWN_MAX (64 * 1024)
+
+int test_known(const char *relpath, const char *id)
+{
+	static char known[KNOWN_MAX];
+	static char loaded[256];
+	char path[4096], key[512];
+	const char *top = getenv("top_srcdir");
+	FILE *fp;
+	size_t n;
+
+	if (strcmp(loaded, relpath) != 0) {
+		snprintf(path, sizeof(path), "%s/tests/data/%s", top ? top : ".", relpath);
+		fp = fopen(path, "r");
+		ck_assert_msg(fp != NULL, "cannot open %s", path);
+		/* a leading newline: every entry is then found as "\nID " */
+		known[0] = '\n';
+		n = fread(known + 1, 1, sizeof(known) - 2, fp);
+		known[n + 1] = '\0';
+		fclose(fp);
+		snprintf(loaded, sizeof(loaded), "%s", relpath);
+	}
+	n = (size_t)snprintf(key, sizeof(key), "\n%s ", id);
+	return n < sizeof(key) && strstr(known, key) != NULL;
+}
+
 int run_suite(Suite *s, const char *name)
 {
 	SRunner *sr = srunner_create(s);

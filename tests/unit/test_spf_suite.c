@@ -14,7 +14,7 @@
 #include "mailsift/dns.h"
 #include "mailsift/spf.h"
 
-int run_suite(Suite *s, const char *name);
+#include "test_support.h"
 
 #define LINE_MAX_LEN 8192
 
@@ -32,30 +32,13 @@ struct counts {
 	int passed, failed, known, unexpected, stale;
 };
 
-static char known[64 * 1024];
-
-static void load_known(void)
-{
-	char path[4096];
-	const char *top = getenv("top_srcdir");
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/tests/data/spf/known-failures", top ? top : ".");
-	fp = fopen(path, "r");
-	ck_assert_msg(fp != NULL, "cannot open %s", path);
-	n = fread(known, 1, sizeof(known) - 1, fp);
-	known[n] = '\0';
-	fclose(fp);
-}
-
 /* "SUITE NAME reason" lines: 1 if suite/name is listed. */
 static int is_known(const char *suite, const char *name)
 {
-	char key[256];
-	int n = snprintf(key, sizeof(key), "\n%s %s ", suite, name);
+	char id[256];
 
-	return n > 0 && strstr(known, key) != NULL;
+	snprintf(id, sizeof(id), "%s %s", suite, name);
+	return test_known("spf/known-failures", id);
 }
 
 static int hexval(char c)
@@ -107,8 +90,8 @@ static int type_code(const char *t)
 	static const struct {
 		const char *name;
 		int code;
-	} types[] = {{"A", 1}, {"PTR", 12}, {"MX", 15}, {"TXT", 16}, {"AAAA", 28}, {"SPF", 99},
-		     {"CNAME", 5}};
+	} types[] = {{"A", 1},	   {"PTR", 12}, {"MX", 15},  {"TXT", 16},
+		     {"AAAA", 28}, {"SPF", 99}, {"CNAME", 5}};
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
 		if (strcmp(t, types[i].name) == 0)
@@ -187,8 +170,11 @@ static int result_accepted(const char *list, enum spf_result got)
 static void run_one(struct dns_resolver *r, const char *suite, const struct tcase_data *t,
 		    struct counts *c)
 {
-	struct spf_request req = {.ip = t->host, .helo = t->helo, .mailfrom = t->mailfrom,
-				  .receiver = "mx.test", .default_explanation = "DEFAULT"};
+	struct spf_request req = {.ip = t->host,
+				  .helo = t->helo,
+				  .mailfrom = t->mailfrom,
+				  .receiver = "mx.test",
+				  .default_explanation = "DEFAULT"};
 	struct spf_outcome out;
 	struct dns_budget b;
 	int ok;
@@ -286,7 +272,6 @@ START_TEST(rfc7208)
 {
 	struct counts c;
 
-	load_known();
 	c = run_file("rfc7208");
 	ck_assert_int_eq(c.passed + c.failed, 203);
 	ck_assert_msg(c.unexpected == 0, "%d cases fail that known-failures does not list",
@@ -300,7 +285,6 @@ START_TEST(rfc4408)
 {
 	struct counts c;
 
-	load_known();
 	c = run_file("rfc4408");
 
 	ck_assert_int_eq(c.passed + c.failed, 191);
