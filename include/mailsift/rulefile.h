@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "mailsift/cidr.h"
 #include "mailsift/strbuf.h"
 
 #define RULEFILE_MAX_LINE 65536	     /* longer lines are reported and skipped */
@@ -91,6 +92,9 @@ struct rule_tag {
 	char *value; /* owned */
 };
 
+/* trusted_networks, internal_networks, msa_networks (rulenet.c) */
+enum { RULENET_TRUSTED, RULENET_INTERNAL, RULENET_MSA, RULENET_NLISTS };
+
 struct rulefile_set {
 	struct rule_def *rules; /* owned, in order of first mention */
 	size_t nrules, rules_cap;
@@ -101,6 +105,9 @@ struct rulefile_set {
 	char *tag_start, *tag_end; /* owned: replace_start / replace_end, "<" and ">" */
 	char **files;		   /* owned: interned file names */
 	size_t nfiles;
+	struct cidr_list *networks[RULENET_NLISTS]; /* owned: trusted_networks…, NULL if unset */
+	char **originating;			    /* owned: originating_ip_headers */
+	size_t noriginating;
 	struct strbuf *problems; /* not owned: where problem lines go, may be NULL */
 	size_t nproblems;
 	int include_depth;

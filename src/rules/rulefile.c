@@ -14,6 +14,7 @@
 #include "mailsift/rulecond.h"
 #include "mailsift/ruledef.h"
 #include "mailsift/rulefile.h"
+#include "mailsift/rulenet.h"
 #include "mailsift/ruletags.h"
 
 #define RULEFILE_MAX_PROBLEMS 100000 /* lines kept; more are counted only */
@@ -63,6 +64,7 @@ void rulefile_free(struct rulefile_set *set)
 	free(set->files);
 	free(set->tag_start);
 	free(set->tag_end);
+	rulenet_free(set);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -244,7 +246,12 @@ static const struct rulefile_directive {
 	{"bayes_auto_learn", d_ignore, 0}, {"bayes_auto_learn_threshold_nonspam", d_ignore, 0},
 	{"bayes_auto_learn_threshold_spam", d_ignore, 0}, {"bayes_ignore_header", d_ignore, 0},
 	{"use_bayes", d_ignore, 0}, {"use_bayes_rules", d_ignore, 0},
-	{"clear_originating_ip_headers", d_ignore, 0}, {"originating_ip_headers", d_ignore, 0},
+	{"clear_originating_ip_headers", rulenet_clear_originating, 0},
+	{"originating_ip_headers", rulenet_originating, 0},
+	{"trusted_networks", rulenet_networks, 0}, {"internal_networks", rulenet_networks, 0},
+	{"msa_networks", rulenet_networks, 0}, {"clear_trusted_networks", rulenet_clear_networks, 0},
+	{"clear_internal_networks", rulenet_clear_networks, 0},
+	{"clear_msa_networks", rulenet_clear_networks, 0},
 	{"clear_util_rb", d_ignore, 0}, {"util_rb_tld", d_ignore, 0},
 	{"util_rb_2tld", d_ignore, 0}, {"util_rb_3tld", d_ignore, 0},
 	{"def_welcomelist_auth", d_ignore, 0}, {"def_whitelist_auth", d_ignore, 0},
@@ -257,9 +264,7 @@ static const struct rulefile_directive {
 	{"welcomelist_to", d_ignore, 0}, {"whitelist_to", d_ignore, 0},
 	{"blocklist_to", d_ignore, 0}, {"blacklist_to", d_ignore, 0},
 	{"more_spam_to", d_ignore, 0}, {"all_spam_to", d_ignore, 0},
-	{"trusted_networks", d_ignore, 0}, {"internal_networks", d_ignore, 0},
-	{"msa_networks", d_ignore, 0}, {"clear_trusted_networks", d_ignore, 0},
-	{"clear_internal_networks", d_ignore, 0}, {"envelope_sender_header", d_ignore, 0},
+	{"envelope_sender_header", d_ignore, 0},
 	{"dns_available", d_ignore, 0}, {"dns_server", d_ignore, 0},
 	{"dns_block_rule", d_ignore, 0}, {"dns_local_ports_avoid", d_ignore, 0},
 	{"skip_rbl_checks", d_ignore, 0}, {"enlist_addrlist", d_ignore, 0},

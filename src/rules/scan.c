@@ -8,6 +8,8 @@
 
 #include "mailsift/hdrtext.h"
 #include "mailsift/log.h"
+#include "mailsift/relays.h"
+#include "mailsift/rulenet.h"
 #include "mailsift/ruleset.h"
 #include "mailsift/uri.h"
 
@@ -23,6 +25,8 @@ struct scan {
 	size_t subject_end;   /* where the paragraphs after the Subject start */
 	struct uri_list uris; /* owned */
 	struct strbuf text;   /* owned: scratch for header texts */
+	struct relays relays; /* owned once built: the first rule reading them builds them */
+	int relays_built;
 };
 
 static void limit_hit(struct scan *sc, const struct crule *c)
@@ -71,14 +75,33 @@ static unsigned match_lines(struct scan *sc, const struct crule *c, const char *
 	return n - have;
 }
 
+/* X-Spam-Relays-*: SpamAssassin's relay pseudo-headers, which replace any
+ * field of that name the message carries. */
+static int relays_text(struct scan *sc, int set)
+{
+	struct relays_config cfg;
+
+	if (!sc->relays_built) {
+		rulenet_relays_config(&sc->rs->set, &cfg);
+		relays_build(&sc->relays, sc->in->headers, sc->in->nheaders, &cfg);
+		sc->relays_built = 1;
+	}
+	sb_append(&sc->text, sb_str(&sc->relays.text[set]), sc->relays.text[set].len);
+	return 1;
+}
+
 static void header_rule(struct scan *sc, size_t i)
 {
 	const struct crule *c = &sc->rs->rules[i];
 	const struct rule_def *d = c->def;
-	int found;
+	int found, set = relays_pseudo_header(d->header);
 
 	sb_reset(&sc->text);
-	found = hdrtext_get(sc->in->headers, sc->in->nheaders, d->header, d->hdr_mods, &sc->text);
+	if (set >= 0)
+		found = relays_text(sc, set);
+	else
+		found = hdrtext_get(sc->in->headers, sc->in->nheaders, d->header, d->hdr_mods,
+				    &sc->text);
 	if (sc->text.failed)
 		sc->res->flags |= RULES_F_HEADER_CAP;
 	if (d->test == RULE_TEST_EXISTS) {
@@ -323,6 +346,8 @@ int rules_scan(const struct ruleset *rs, const struct rules_input *in, struct ru
 		rc = -1;
 	}
 	regex_ctx_free(&sc.rx);
+	if (sc.relays_built)
+		relays_free(&sc.relays);
 	uri_list_free(&sc.uris);
 	sb_free(&sc.text);
 	sb_free(&sc.body);

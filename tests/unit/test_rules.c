@@ -215,6 +215,39 @@ START_TEST(test_header_modifiers)
 }
 END_TEST
 
+/* X-Spam-Relays-* come from the Received fields, drawn with the networks
+ * the rule files give; a forged field of that name is not read. */
+START_TEST(test_relay_pseudo_headers)
+{
+	struct ruleset *rs = load_text(
+		"trusted_networks 192.0.2. 198.51/16\n"
+		"trusted_networks !192.0.2.9 not-a-network\n"
+		"originating_ip_headers X-Originating-IP\n"
+		"header NORDNS_EXT X-Spam-Relays-External =~ /^[^\\]]+ rdns= /\n"
+		"header TRUSTED_MX X-Spam-Relays-Trusted =~ /^\\[ ip=192\\.0\\.2\\.1 /\n"
+		"header ORIG_IP X-Spam-Relays-Untrusted =~ / ip=203\\.0\\.113\\.77 /\n"
+		"header FORGED X-Spam-Relays-External =~ /forged/\n");
+	struct message m = {0};
+	struct rules_result res;
+
+	add_header(&m, "X-Spam-Relays-External", "forged");
+	add_header(&m, "Received",
+		   "from mx.example (mx.example [192.0.2.1]) by in.example (Postfix) with ESMTP "
+		   "id 4AB");
+	add_header(&m, "Received",
+		   "from dsl.example (unknown [203.0.113.5]) by mx.example (Postfix) with SMTP "
+		   "id 4CD");
+	add_header(&m, "X-Originating-IP", "[203.0.113.77]");
+	scan(rs, &m, NULL, &res);
+	ck_assert_uint_eq(hit(&res, "NORDNS_EXT"), 1);
+	ck_assert_uint_eq(hit(&res, "TRUSTED_MX"), 1);
+	ck_assert_uint_eq(hit(&res, "ORIG_IP"), 1);
+	ck_assert_uint_eq(hit(&res, "FORGED"), 0);
+	rules_result_free(&res);
+	rules_free(&rs);
+}
+END_TEST
+
 START_TEST(test_body_paragraphs)
 {
 	struct ruleset *rs = load_text("body JOINED /^hello big world$/\n"
@@ -497,6 +530,7 @@ int main(void)
 	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_regex_semantics);
 	tcase_add_test(tc, test_scores_and_counters);
+	tcase_add_test(tc, test_relay_pseudo_headers);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "rules");
 }
