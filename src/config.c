@@ -111,6 +111,7 @@ static const struct key_def keys[] = {
 	KEY("tempfail_score", set_threshold, tempfail_score),
 	KEY("reject_score", set_threshold, reject_score),
 	KEY("spam_headers", set_bool, spam_headers),
+	KEY("early_reject", set_bool, early_reject),
 };
 /* clang-format on */
 
@@ -340,6 +341,7 @@ static int set_defaults(struct config *cfg)
 	cfg->tempfail_score = HUGE_VAL;
 	cfg->reject_score = 15.0;
 	cfg->spam_headers = 1;
+	cfg->early_reject = 1;
 	memcpy(cfg->recipient_delimiter, "+", 2);
 	if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
 		memcpy(host, "localhost", sizeof("localhost"));

@@ -82,7 +82,8 @@ static void json_rule_hits(struct strbuf *sb, const struct msg *msg)
 		json_key(sb, "describe", 0);
 		json_string(sb, r->hits[i].describe != NULL ? r->hits[i].describe : "");
 		json_key(sb, "stage", 0);
-		json_string(sb, "eom");
+		/* an early reject ends the message with the header rules' hits */
+		json_string(sb, msg->decided && msg->verdict_stage == STAGE_EOH ? "eoh" : "eom");
 		sb_putc(sb, '}');
 	}
 }

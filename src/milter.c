@@ -11,6 +11,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "mailsift/content.h"
 #include "mailsift/log.h"
 #include "mailsift/milter.h"
 #include "mailsift/pipeline.h"
@@ -122,8 +123,8 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * behind its unacknowledged body for our delayed ACK (Nagle on its
 	 * side), about 40 ms a message; measured in bench/. */
 	unsigned long steps = SMFIP_NODATA | SMFIP_NOUNKNOWN;
-	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
-				      SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN;
+	unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR |
+				SMFIP_NR_EOH | SMFIP_NR_DATA | SMFIP_NR_UNKN;
 	struct milter_conn *mc = get_mconn(ctx);
 
 	(void)f2;
@@ -134,6 +135,9 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * their leading space, for DKIM's "simple" canonicalization */
 	if (!mc->conn->cfg->dkim_check && !mc->conn->cfg->arc_check && mc->conn->cfg->rules == NULL)
 		steps |= SMFIP_NOBODY;
+	/* header rules may settle reject_score at end of header */
+	if (content_early_reject(mc->conn->cfg))
+		noreply &= ~SMFIP_NR_EOH;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
 	*pf1 = f1 & (steps | noreply | SMFIP_HDR_LEADSPC);
 	mc->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;

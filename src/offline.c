@@ -108,6 +108,14 @@ static void content_stages(struct offline_run *run, const struct msgfile *mf)
 	}
 	ev.stage = STAGE_EOH;
 	step(run, &ev, "", &d);
+	if (d.verdict >= VERDICT_TEMPFAIL) {
+		/* refused at end of header: the MTA sends no body */
+		run->verdict = d.verdict;
+		run->stage = STAGE_EOH;
+		run->reply = d.reply;
+		run->symbol = d.symbol;
+		return;
+	}
 	for (size_t off = 0; off < mf->body_len; off += OFFLINE_BODY_CHUNK) {
 		size_t n = mf->body_len - off < OFFLINE_BODY_CHUNK ? mf->body_len - off
 								   : OFFLINE_BODY_CHUNK;

@@ -156,6 +156,8 @@ void pipeline_run(struct conn *conn, const struct event *ev, struct decision *ou
 		r->symbol = out->symbol;
 	} else if (ev->stage == STAGE_RCPT)
 		policy_rcpt(conn, conn->msg, ctx.rcpt, out);
+	else if (ev->stage == STAGE_EOH)
+		policy_eoh(conn, conn->msg, out);
 	else if (ev->stage == STAGE_EOM)
 		policy_eom(conn, conn->msg, out);
 	if (log_debug_enabled() && ev->stage != STAGE_HEADER && ev->stage != STAGE_BODY)

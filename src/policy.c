@@ -344,6 +344,52 @@ static void add_headers(const struct conn *conn, struct msg *msg, struct decisio
 		internal_error(conn, msg, out, "too many header changes");
 }
 
+/* The most the symbols still to come could lower the score by: each
+ * negative-scored symbol not found yet (each scores once a message). */
+static double symbols_rest(const struct config *cfg, const struct msg *msg)
+{
+	unsigned char seen[SYM_COUNT] = {0};
+	double rest = 0;
+
+	for (size_t i = 0; i < msg->nresults; i++)
+		if (counts_for_message(msg, &msg->results[i]))
+			seen[msg->results[i].sym] = 1;
+	for (int sym = 0; sym < SYM_COUNT; sym++)
+		if (!seen[sym] && cfg->symbols[sym].action != ACTION_IGNORE &&
+		    cfg->symbols[sym].score < 0)
+			rest += cfg->symbols[sym].score;
+	return rest;
+}
+
+void policy_eoh(const struct conn *conn, struct msg *msg, struct decision *out)
+{
+	const struct config *cfg = conn->cfg;
+	struct result res = {.sym = SYM_SCORE_REJECT, .rcpt = -1, .stage = STAGE_EOH};
+	double now, lowest;
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = VERDICT_CONTINUE;
+	if (!msg->rules_early || cfg->symbols[SYM_SCORE_REJECT].action != ACTION_REJECT ||
+	    msg->results_dropped > 0)
+		return;
+	now = total_score(cfg, msg);
+	lowest = now - msg->rules_score + msg->rules_lowest + symbols_rest(cfg, msg);
+	if (lowest < cfg->reject_score)
+		return;
+	snprintf(res.detail, sizeof(res.detail),
+		 "score=%.1f required=%.1f at end of header (the body could not lower it below "
+		 "%.1f)",
+		 now, cfg->reject_score, lowest);
+	msg_add_result(msg, SYM_SCORE_REJECT, -1, STAGE_EOH, res.detail);
+	fill_decision(conn, msg, -1, &res, VERDICT_REJECT, out);
+	msg->score = now;
+	msg->verdict = VERDICT_REJECT;
+	msg->verdict_stage = STAGE_EOH;
+	msg->reply = out->reply;
+	msg->verdict_symbol = out->symbol;
+	msg->decided = 1;
+}
+
 void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out)
 {
 	const struct result *cause = NULL;

@@ -79,6 +79,7 @@ struct config {
 	double tempfail_score;
 	double reject_score;
 	int spam_headers; /* X-Spam-Status and X-Spam-Score on every message */
+	int early_reject; /* reject_score at end of header when the header decides it */
 
 	char *authserv_id;
 	char *status_header; /* NULL: none added */

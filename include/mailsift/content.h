@@ -23,4 +23,9 @@ void content_msg_free(struct content_msg **c);
  * as many as fit one log line), e.g. before a reload replaces them. */
 void content_log_hits(const struct config *cfg, const char *when);
 
+/* 1 if cfg's header rules can settle reject_score at end of header
+ * (early_reject, a reject_score, a scored header rule, no dry run): the
+ * milter then answers end of header. */
+int content_early_reject(const struct config *cfg);
+
 #endif

@@ -8,6 +8,9 @@
 
 /* The answer to one RCPT TO, recorded in msg->rcpts[rcpt] too. */
 void policy_rcpt(const struct conn *conn, struct msg *msg, int rcpt, struct decision *out);
+/* The answer at end of header: a reject only, when the score already
+ * reached cannot fall below reject_score (early_reject); else continue. */
+void policy_eoh(const struct conn *conn, struct msg *msg, struct decision *out);
 /* The answer at end of message; header changes go to msg->edits. */
 void policy_eom(const struct conn *conn, struct msg *msg, struct decision *out);
 

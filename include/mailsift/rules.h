@@ -49,6 +49,7 @@ struct rules_input {
 	const struct mime_message *mime; /* decoded body, NULL if none */
 	const char *raw;		 /* the whole message for "full" rules, NULL if none */
 	size_t raw_len;
+	int eoh_counted; /* rules_scan_eoh() ran first: its rules' hits are counted already */
 };
 
 struct rules_hit {
@@ -65,6 +66,7 @@ struct rules_result {
 	unsigned flags;		/* enum rules_flag */
 	unsigned long limits;	/* matches stopped by a PCRE2 limit */
 	const char *limit_rule; /* the first such rule, NULL if none */
+	double lowest;		/* rules_scan_eoh(): the lowest score the whole message can get */
 };
 
 struct ruleset;
@@ -77,6 +79,14 @@ struct ruleset *rules_load(const char *const *paths, size_t n, struct rules_repo
 void rules_free(struct ruleset **rs);
 /* 0, or -1 when out of memory (res then holds what was found). */
 int rules_scan(const struct ruleset *rs, const struct rules_input *in, struct rules_result *res);
+/* The rules the header alone decides (header rules, and metas over them
+ * only), at end of header: their hits and score, and in res->lowest that
+ * score plus every negative score the other rules could still add. Hits
+ * are counted for metrics; pass in->eoh_counted to the later rules_scan(). */
+int rules_scan_eoh(const struct ruleset *rs, const struct rules_input *in,
+		   struct rules_result *res);
+/* 1 if some scored rule is decided by the header alone. */
+int rules_early(const struct ruleset *rs);
 void rules_result_free(struct rules_result *res);
 
 /* Per-rule hit counters, for metrics: rules 0..rules_count()-1. */

@@ -14,6 +14,7 @@ struct crule {
 	struct regex *re;	    /* owned: regex rules */
 	struct meta *meta;	    /* owned: meta rules */
 	int live;		    /* evaluated by rules_scan() */
+	int eoh;		    /* decided by the header alone (rules_scan_eoh()) */
 };
 
 struct ruleset {
@@ -23,6 +24,8 @@ struct ruleset {
 	size_t *order[RULE_NTYPES]; /* owned: live rules per type; metas in dependency order */
 	size_t norder[RULE_NTYPES];
 	atomic_ulong *hits; /* owned: per rule, for metrics */
+	size_t eoh_scored;  /* scored rules the header alone decides */
+	double eoh_rest;    /* the sum of the negative scores of all other live rules */
 };
 
 #endif

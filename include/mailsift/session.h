@@ -103,6 +103,8 @@ struct msg {
 
 	double score;	      /* symbols and content rules */
 	double rules_score;   /* the content rules' share */
+	double rules_lowest;  /* at end of header: the lowest rules_score still possible */
+	int rules_early;      /* rules_lowest is known (early_reject) */
 	char *rules_tests;    /* owned: the content rules that hit, "A,B", or NULL */
 	enum verdict verdict; /* final, once decided */
 	enum stage verdict_stage;

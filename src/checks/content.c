@@ -4,6 +4,7 @@
  * message score; a cap reached is a named result, never a silent skip. */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct content_msg {
 	struct strbuf raw;	  /* the message as received, up to RULES_MAX_FULL_SCAN */
 	struct rules_result result;
 	int scanned;
+	int eoh_scanned; /* the header rules ran at end of header */
 };
 
 const struct rules_result *content_result(const struct content_msg *c)
@@ -146,6 +148,36 @@ static void content_header(struct check_ctx *ctx, const struct event *ev)
 	keep_raw(msg->content, "\n", 1);
 }
 
+static char *hit_names(const struct rules_result *r);
+
+int content_early_reject(const struct config *cfg)
+{
+	return cfg->early_reject && cfg->reject_score != HUGE_VAL && rules_early(cfg->rules) &&
+	       !cfg->dry_run;
+}
+
+/* The rules the header decides, run now, so that policy can refuse a
+ * message whose score can no longer fall below reject_score. */
+static void early_rules(struct check_ctx *ctx)
+{
+	struct msg *msg = ctx->msg;
+	struct content_msg *c = msg->content;
+	struct rules_input in = {.headers = c->headers, .nheaders = c->nheaders};
+
+	if (rules_scan_eoh(ctx->cfg->rules, &in, &c->result) < 0 ||
+	    (c->result.flags & RULES_F_NOMEM)) {
+		rules_result_free(&c->result);
+		return; /* end of message scans again, all of it */
+	}
+	/* the result stands until end of message replaces it */
+	c->eoh_scanned = c->scanned = 1;
+	msg->rules_score = c->result.score;
+	msg->rules_lowest = c->result.lowest;
+	msg->rules_early = 1;
+	free(msg->rules_tests);
+	msg->rules_tests = hit_names(&c->result);
+}
+
 static void content_eoh(struct check_ctx *ctx, const struct event *ev)
 {
 	(void)ev;
@@ -153,6 +185,8 @@ static void content_eoh(struct check_ctx *ctx, const struct event *ev)
 		return;
 	mime_parser_eoh(ctx->msg->content->mime);
 	keep_raw(ctx->msg->content, "\n", 1);
+	if (content_early_reject(ctx->cfg))
+		early_rules(ctx);
 }
 
 static void content_body(struct check_ctx *ctx, const struct event *ev)
@@ -258,11 +292,14 @@ static void content_eom(struct check_ctx *ctx, const struct event *ev)
 	if (c == NULL)
 		return;
 	mime = mime_parser_end(c->mime);
+	rules_result_free(&c->result);
+	c->scanned = 0;
 	in = (struct rules_input){.headers = c->headers,
 				  .nheaders = c->nheaders,
 				  .mime = mime,
 				  .raw = c->raw.s,
-				  .raw_len = c->raw.len};
+				  .raw_len = c->raw.len,
+				  .eoh_counted = c->eoh_scanned};
 	if (rules_scan(ctx->cfg->rules, &in, &c->result) < 0 || c->result.flags & RULES_F_NOMEM) {
 		check_result(ctx, SYM_INTERNAL_ERROR, "out of memory in the content rules");
 		return;

@@ -146,6 +146,32 @@ static int compile_rule(struct ruleset *rs, struct crule *c)
 	return 0;
 }
 
+/* Which rules the header alone decides: header rules, and metas whose every
+ * dependency is one of those or never evaluated (it counts as 0 either
+ * way). Metas come in dependency order. */
+static void mark_eoh(struct ruleset *rs)
+{
+	for (size_t k = 0; k < rs->norder[RULE_HEADER]; k++)
+		rs->rules[rs->order[RULE_HEADER][k]].eoh = 1;
+	for (size_t k = 0; k < rs->norder[RULE_META]; k++) {
+		struct crule *c = &rs->rules[rs->order[RULE_META][k]];
+		const int *deps;
+		size_t n = meta_deps(c->meta, &deps);
+		c->eoh = 1;
+		for (size_t d = 0; d < n && c->eoh; d++)
+			c->eoh = !rs->rules[deps[d]].live || rs->rules[deps[d]].eoh;
+	}
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct crule *c = &rs->rules[i];
+		if (!c->live || strncmp(c->def->name, "__", 2) == 0 || c->def->score == 0)
+			continue;
+		if (c->eoh)
+			rs->eoh_scored++;
+		else if (c->def->score < 0)
+			rs->eoh_rest += c->def->score;
+	}
+}
+
 static int compile_all(struct ruleset *rs, struct rules_report *rep)
 {
 	for (size_t t = 0; t < RULE_NTYPES; t++)
@@ -171,6 +197,7 @@ static int compile_all(struct ruleset *rs, struct rules_report *rep)
 		if (c->live && d->type != RULE_META)
 			rs->order[d->type][rs->norder[d->type]++] = i;
 	}
+	mark_eoh(rs);
 	return 0;
 }
 
@@ -244,6 +271,11 @@ void rules_free(struct ruleset **rsp)
 	rulefile_free(&rs->set);
 	free(rs);
 	*rsp = NULL;
+}
+
+int rules_early(const struct ruleset *rs)
+{
+	return rs != NULL && rs->eoh_scored > 0;
 }
 
 size_t rules_count(const struct ruleset *rs)

@@ -27,6 +27,7 @@ struct scan {
 	struct strbuf text;   /* owned: scratch for header texts */
 	struct relays relays; /* owned once built: the first rule reading them builds them */
 	int relays_built;
+	int eoh; /* rules_scan_eoh(): only the rules the header decides */
 };
 
 static void limit_hit(struct scan *sc, const struct crule *c)
@@ -287,10 +288,12 @@ static void run_rules(struct scan *sc)
 
 	for (int t = 0; t < RULE_NTYPES; t++)
 		for (size_t k = 0; run[t] != NULL && k < rs->norder[t]; k++)
-			run[t](sc, rs->order[t][k]);
+			if (!sc->eoh || t == RULE_HEADER)
+				run[t](sc, rs->order[t][k]);
 	for (size_t k = 0; k < rs->norder[RULE_META]; k++) {
 		size_t i = rs->order[RULE_META][k];
-		sc->counts[i] = meta_eval(rs->rules[i].meta, sc->counts) != 0;
+		if (!sc->eoh || rs->rules[i].eoh)
+			sc->counts[i] = meta_eval(rs->rules[i].meta, sc->counts) != 0;
 	}
 }
 
@@ -304,7 +307,8 @@ static int collect(struct scan *sc)
 
 	for (size_t i = 0; i < rs->n; i++)
 		if (sc->counts[i] > 0) {
-			atomic_fetch_add(&rs->hits[i], 1);
+			if (!(sc->in->eoh_counted && rs->rules[i].eoh))
+				atomic_fetch_add(&rs->hits[i], 1);
 			n++;
 		}
 	if (n > 0 && (res->hits = calloc(n, sizeof(*res->hits))) == NULL)
@@ -324,9 +328,10 @@ static int collect(struct scan *sc)
 	return 0;
 }
 
-int rules_scan(const struct ruleset *rs, const struct rules_input *in, struct rules_result *res)
+static int scan_message(const struct ruleset *rs, const struct rules_input *in,
+			struct rules_result *res, int eoh)
 {
-	struct scan sc = {.rs = rs, .in = in, .res = res};
+	struct scan sc = {.rs = rs, .in = in, .res = res, .eoh = eoh};
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -339,7 +344,8 @@ int rules_scan(const struct ruleset *rs, const struct rules_input *in, struct ru
 		res->flags |= RULES_F_NOMEM;
 		return -1;
 	}
-	build_texts(&sc);
+	if (!eoh)
+		build_texts(&sc);
 	run_rules(&sc);
 	if (collect(&sc) < 0) {
 		res->flags |= RULES_F_NOMEM;
@@ -352,6 +358,19 @@ int rules_scan(const struct ruleset *rs, const struct rules_input *in, struct ru
 	sb_free(&sc.text);
 	sb_free(&sc.body);
 	free(sc.counts);
+	return rc;
+}
+
+int rules_scan(const struct ruleset *rs, const struct rules_input *in, struct rules_result *res)
+{
+	return scan_message(rs, in, res, 0);
+}
+
+int rules_scan_eoh(const struct ruleset *rs, const struct rules_input *in, struct rules_result *res)
+{
+	int rc = scan_message(rs, in, res, 1);
+
+	res->lowest = res->score + rs->eoh_rest;
 	return rc;
 }
 

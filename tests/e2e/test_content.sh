@@ -2,7 +2,8 @@
 # End to end through a real Postfix: content rules in SpamAssassin syntax
 # scored on the decoded message (base64 HTML included), the X-Spam-*
 # header fields, reject_score answered at end of data with 550 5.7.1 and
-# the rule names kept from the client, broken MIME named, a reload that
+# the rule names kept from the client, or at end of header when the header
+# alone settles it (early_reject), broken MIME named, a reload that
 # brings new rules, and a rule file with errors that still loads the rest.
 #
 # Needs: MAILSIFTD, MAILSIFT, root, postfix and swaks.
@@ -31,6 +32,8 @@ uri      T_IP_LINK    m{^https?://\d+\.\d+\.\d+\.\d+/}
 score    T_IP_LINK    1.5
 meta     T_PRIZE_LINK T_PRIZE && T_IP_LINK
 score    T_PRIZE_LINK 9.0
+header   T_FAKE_BANK  From:addr =~ /\@bank-secure\.example$/
+score    T_FAKE_BANK  16.0
 body     T_BROKEN     /unclosed (paren/
 EOF
 cat >"$work/mailsift.conf" <<EOF
@@ -45,8 +48,8 @@ EOF
 
 out=$("$MAILSIFTD" -n -c "$work/mailsift.conf" 2>&1)
 e2e_assert_contains "-n: the broken rule named with file:line" \
-	"$work/test.cf:11: T_BROKEN:" "$out"
-e2e_assert_contains "-n: the rest loads" "rules: 4 loaded, 0 inert, 1 failed" "$out"
+	"$work/test.cf:13: T_BROKEN:" "$out"
+e2e_assert_contains "-n: the rest loads" "rules: 5 loaded, 0 inert, 1 failed" "$out"
 e2e_assert_contains "-n: configuration OK" "$work/mailsift.conf: OK" "$out"
 
 mailsiftd_start msd "$work/mailsift.conf" "inet:$milter_port@127.0.0.1" || e2e_die "mailsiftd"
@@ -94,6 +97,16 @@ t=$(smtp alice@example.org user@example.test --header "Subject: urgent" \
 e2e_assert_eq "reject_score: 550 5.7.1 at end of data, no rule names" \
 	"550 5.7.1 Message rejected as spam" "$(e2e_reply_eod "$t")"
 
+# --- early_reject: the header alone scores 16 and no rule could lower it,
+# --- so the answer is decided at end of header (Postfix gives it after DATA)
+t=$(smtp alice@bank-secure.example user@example.test --header "From: <alice@bank-secure.example>" \
+	--header "Subject: account" --body "Please log in.")
+e2e_assert_eq "early_reject: 550 5.7.1 for the header alone" \
+	"550 5.7.1 Message rejected as spam" "$(e2e_reply_eod "$t")"
+e2e_assert_ok "early_reject: decided at end of header" e2e_wait_for 10 \
+	grep -q 'verdict=reject stage=eoh reply="550 5.7.1 Message rejected as spam" score=16.0' \
+	"$(mailsiftd_log)"
+
 # --- broken MIME: a multipart that never ends is still read, and named
 cat >"$work/broken.eml" <<'EOF'
 From: alice@example.org
@@ -118,9 +131,9 @@ e2e_assert_contains "broken MIME: named, and the rules read the part" \
 printf 'body T_LUNCH /\\bnoon\\b/\nscore T_LUNCH 0.5\n' >>"$work/test.cf"
 mailsiftd_reload "$msd"
 e2e_assert_ok "reload: the outgoing rules' hit counters logged" \
-	grep -q "rule hits before reload: T_PRIZE=3 T_SUBJ_URG=2 T_IP_LINK=1 T_PRIZE_LINK=1" "$(mailsiftd_log)"
+	grep -q "rule hits before reload: T_PRIZE=3 T_SUBJ_URG=2 T_FAKE_BANK=1 T_IP_LINK=1 T_PRIZE_LINK=1" "$(mailsiftd_log)"
 e2e_assert_ok "reload: logged with the new rule count" e2e_wait_for 10 \
-	grep -q "rules: 5 loaded, 0 inert, 1 failed" "$(mailsiftd_log)"
+	grep -q "rules: 6 loaded, 0 inert, 1 failed" "$(mailsiftd_log)"
 t=$(smtp alice@example.org user@example.test --header "Subject: lunch" --body "See you at noon.")
 postfix_wait_delivery "$work/pf" 4
 h=$(e2e_mbox_headers "$mbox" 4)

@@ -1,6 +1,7 @@
 #!/bin/bash
-# End to end through a real Sendmail: the envelope answers at RCPT and the
-# delivered header, as with Postfix.
+# End to end through a real Sendmail: the envelope answers at RCPT, the
+# delivered header, and a content reject decided at end of header, as with
+# Postfix.
 #
 # Needs: MAILSIFTD, root, swaks; Sendmail is unpacked privately by
 # lib/sendmail.sh (it conflicts with the postfix package).
@@ -19,6 +20,7 @@ e2e_free_port milter_port
 e2e_free_port smtp_port
 
 printf 'user@example.test\npostmaster@example.test\n' >"$work/rcpts"
+printf 'header T_LOTTERY Subject =~ /lottery winner/i\nscore T_LOTTERY 20\n' >"$work/early.cf"
 cat >"$work/mailsift.conf" <<CONF
 local_domains     example.test
 recipient_map     $work/rcpts
@@ -27,6 +29,7 @@ authserv_id       mx.e2e.test
 sender_domain_check no
 spf_check no
 dmarc_check no
+rules             $work/early.cf
 CONF
 
 sendmail_setup || e2e_die "cannot set up sendmail"
@@ -66,5 +69,13 @@ e2e_assert_eq "sendmail relay denied: 554 5.7.1" "554 5.7.1 <victim@example.org>
 	"$(e2e_reply_rcpt "$t" victim@example.org)"
 e2e_assert_ok "sendmail relay: the answer came from mailsiftd" \
 	e2e_wait_for 5 grep -q 'to=<victim@example.org>:reject:554 verdict=reject stage=rcpt' "$(mailsiftd_log)"
+
+# early_reject: the Subject alone scores 20, nothing could lower it
+t=$(smtp alice@example.org user@example.test --header "Subject: lottery winner" --body "Claim it.")
+e2e_assert_eq "sendmail early_reject: 550 5.7.1 for the header alone" \
+	"550 5.7.1 Message rejected as spam" "$(e2e_reply_eod "$t")"
+e2e_assert_ok "sendmail early_reject: decided at end of header" \
+	e2e_wait_for 5 grep -q 'verdict=reject stage=eoh reply="550 5.7.1 Message rejected as spam"' \
+	"$(mailsiftd_log)"
 
 e2e_summary

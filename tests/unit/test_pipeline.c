@@ -103,6 +103,81 @@ static const char *ev_header(struct conn *conn, const char *name, const char *va
 	return answer(&d);
 }
 
+/* A rules file for open_conn(); the caller unlinks it. */
+static void write_rules(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* One message up to end of header; returns the answer there. */
+static const char *to_eoh(struct conn *conn, const char *subject)
+{
+	ck_assert_str_eq(ev_connect(conn, "client.test", "192.0.2.1"), "continue");
+	ck_assert_str_eq(ev_mail(conn, "<sender@example.net>", NULL), "continue");
+	ck_assert_str_eq(ev_rcpt(conn, "<alice@example.org>"), "continue");
+	ck_assert_str_eq(ev_simple(conn, STAGE_DATA), "continue");
+	ck_assert_str_eq(ev_header(conn, "Subject", subject), "continue");
+	return ev_simple(conn, STAGE_EOH);
+}
+
+static const char *body_and_eom(struct conn *conn, const char *text)
+{
+	struct event body = {
+		.stage = STAGE_BODY, .data = (const unsigned char *)text, .len = strlen(text)};
+	struct decision d;
+
+	pipeline_run(conn, &body, &d);
+	return ev_simple(conn, STAGE_EOM);
+}
+
+/* early_reject: a header that alone reaches reject_score is refused at end
+ * of header, unless the rules still to run could bring the score under. */
+START_TEST(early_reject_at_end_of_header)
+{
+	char rules[] = "/tmp/pipeline-rules.XXXXXX", rules2[] = "/tmp/pipeline-rules.XXXXXX";
+	char conf[512];
+	struct conn *conn;
+
+	write_rules(rules, "header H_BAD Subject =~ /bad/\nscore H_BAD 16\n"
+			   "body B_NICE /thanks/\nscore B_NICE -0.5\n"
+			   "body B_WORSE /worse/\nscore B_WORSE 3\n");
+	snprintf(conf, sizeof(conf), BASE "rules %s\n", rules);
+	conn = open_conn(conf);
+	ck_assert_str_eq(to_eoh(conn, "bad"), "550 5.7.1 Message rejected as spam");
+	ck_assert_int_eq(conn->msg->verdict_stage, STAGE_EOH);
+	ck_assert_double_eq_tol(conn->msg->score, 16.0, 1e-9);
+	msg_end(conn);
+	/* a harmless header: nothing decided, the body is read */
+	ck_assert_str_eq(to_eoh(conn, "fine"), "continue");
+	ck_assert_str_eq(body_and_eom(conn, "worse\r\n"), "accept");
+	conn_free(&conn);
+
+	/* off: the same message waits for end of message */
+	snprintf(conf, sizeof(conf), BASE "rules %s\nearly_reject no\n", rules);
+	conn = open_conn(conf);
+	ck_assert_str_eq(to_eoh(conn, "bad"), "continue");
+	ck_assert_str_eq(body_and_eom(conn, "thanks\r\n"), "550 5.7.1 Message rejected as spam");
+	ck_assert_int_eq(conn->msg->verdict_stage, STAGE_EOM);
+	conn_free(&conn);
+	unlink(rules);
+
+	/* a body rule could lower it to 14: no early answer, and it does */
+	write_rules(rules2, "header H_BAD Subject =~ /bad/\nscore H_BAD 16\n"
+			    "body B_NICE /thanks/\nscore B_NICE -2\n");
+	snprintf(conf, sizeof(conf), BASE "rules %s\n", rules2);
+	conn = open_conn(conf);
+	ck_assert_str_eq(to_eoh(conn, "bad"), "continue");
+	ck_assert_str_eq(body_and_eom(conn, "thanks\r\n"), "accept");
+	ck_assert_double_eq_tol(conn->msg->score, 14.0, 1e-9);
+	conn_free(&conn);
+	unlink(rules2);
+}
+END_TEST
+
 START_TEST(one_transaction_stage_by_stage)
 {
 	struct conn *conn = open_conn(BASE);
@@ -295,6 +370,7 @@ int main(void)
 
 	log_set_quiet(1);
 	tcase_add_test(tc, one_transaction_stage_by_stage);
+	tcase_add_test(tc, early_reject_at_end_of_header);
 	tcase_add_test(tc, client_details);
 	tcase_add_test(tc, out_of_order_events_tempfail);
 	tcase_add_test(tc, many_recipients_within_limits);

@@ -219,14 +219,14 @@ END_TEST
  * the rule files give; a forged field of that name is not read. */
 START_TEST(test_relay_pseudo_headers)
 {
-	struct ruleset *rs = load_text(
-		"trusted_networks 192.0.2. 198.51/16\n"
-		"trusted_networks !192.0.2.9 not-a-network\n"
-		"originating_ip_headers X-Originating-IP\n"
-		"header NORDNS_EXT X-Spam-Relays-External =~ /^[^\\]]+ rdns= /\n"
-		"header TRUSTED_MX X-Spam-Relays-Trusted =~ /^\\[ ip=192\\.0\\.2\\.1 /\n"
-		"header ORIG_IP X-Spam-Relays-Untrusted =~ / ip=203\\.0\\.113\\.77 /\n"
-		"header FORGED X-Spam-Relays-External =~ /forged/\n");
+	struct ruleset *rs =
+		load_text("trusted_networks 192.0.2. 198.51/16\n"
+			  "trusted_networks !192.0.2.9 not-a-network\n"
+			  "originating_ip_headers X-Originating-IP\n"
+			  "header NORDNS_EXT X-Spam-Relays-External =~ /^[^\\]]+ rdns= /\n"
+			  "header TRUSTED_MX X-Spam-Relays-Trusted =~ /^\\[ ip=192\\.0\\.2\\.1 /\n"
+			  "header ORIG_IP X-Spam-Relays-Untrusted =~ / ip=203\\.0\\.113\\.77 /\n"
+			  "header FORGED X-Spam-Relays-External =~ /forged/\n");
 	struct message m = {0};
 	struct rules_result res;
 
@@ -244,6 +244,54 @@ START_TEST(test_relay_pseudo_headers)
 	ck_assert_uint_eq(hit(&res, "ORIG_IP"), 1);
 	ck_assert_uint_eq(hit(&res, "FORGED"), 0);
 	rules_result_free(&res);
+	rules_free(&rs);
+}
+END_TEST
+
+/* rules_scan_eoh(): header rules and metas over them only, the lowest
+ * score the rest could bring, and each hit counted once. */
+START_TEST(test_scan_eoh)
+{
+	struct ruleset *rs = load_text("header H1 Subject =~ /offer/\nscore H1 2\n"
+				       "header H2 Subject =~ /newsletter/\nscore H2 1\n"
+				       "meta M1 H1 && !H2\nscore M1 4\n"
+				       "body B1 /unsubscribe/\nscore B1 -1\n"
+				       "meta M2 H1 && B1\nscore M2 -3\n"
+				       "uri U1 /example/\nscore U1 5\n");
+	struct message m = {0};
+	struct rules_input in;
+	struct rules_result res;
+	const char *name;
+	unsigned long hits;
+
+	ck_assert_int_eq(rules_early(rs), 1);
+	add_header(&m, "Subject", "special offer");
+	add_part(&m, "text/plain", "", "unsubscribe here\n", "unsubscribe here\n");
+	in = (struct rules_input){.headers = m.headers, .nheaders = m.nheaders, .mime = &m.mime};
+	ck_assert_int_eq(rules_scan_eoh(rs, &in, &res), 0);
+	ck_assert_uint_eq(hit(&res, "H1"), 1);
+	ck_assert_uint_eq(hit(&res, "M1"), 1);
+	ck_assert_uint_eq(hit(&res, "B1"), 0); /* the body is not read yet */
+	ck_assert_uint_eq(res.nhits, 2);
+	ck_assert_double_eq_tol(res.score, 6.0, 1e-9);
+	ck_assert_double_eq_tol(res.lowest, 2.0, 1e-9); /* B1 and M2 could take 4 */
+	rules_result_free(&res);
+	in.eoh_counted = 1;
+	ck_assert_int_eq(rules_scan(rs, &in, &res), 0);
+	ck_assert_uint_eq(hit(&res, "B1"), 1);
+	ck_assert_uint_eq(hit(&res, "M2"), 1);
+	ck_assert_double_eq_tol(res.score, 2.0, 1e-9);
+	for (size_t i = 0; i < rules_count(rs); i++) {
+		rules_counter(rs, i, &name, &hits);
+		if (strcmp(name, "H1") == 0 || strcmp(name, "B1") == 0)
+			ck_assert_msg(hits == 1, "%s counted %lu times", name, hits);
+	}
+	rules_result_free(&res);
+	message_free(&m);
+	rules_free(&rs);
+	/* only body rules scored: nothing to decide early */
+	rs = load_text("body B1 /x/\nheader __H Subject =~ /x/\n");
+	ck_assert_int_eq(rules_early(rs), 0);
 	rules_free(&rs);
 }
 END_TEST
@@ -531,6 +579,7 @@ int main(void)
 	tcase_add_test(tc, test_regex_semantics);
 	tcase_add_test(tc, test_scores_and_counters);
 	tcase_add_test(tc, test_relay_pseudo_headers);
+	tcase_add_test(tc, test_scan_eoh);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "rules");
 }
