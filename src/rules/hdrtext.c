@@ -47,25 +47,31 @@ static void first_addr(const char *v, size_t n, struct strbuf *out)
 	sb_append(out, v, n);
 }
 
-/* The display name: the text before "<" without quotes, or a comment
- * after the address. */
+/* A phrase without its surrounding quotes. */
+static void unquoted(const char *v, size_t len, struct strbuf *out)
+{
+	trim(&v, &len);
+	if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
+		v++;
+		len -= 2;
+	}
+	sb_append(out, v, len);
+}
+
+/* The display name: the text before "<" without quotes, a comment after
+ * the address, or, with no address at all, the whole phrase. */
 static void display_name(const char *v, size_t n, struct strbuf *out)
 {
 	const char *lt = memchr(v, '<', n), *lp;
-	size_t len;
 
 	if (lt != NULL) {
-		len = (size_t)(lt - v);
-		trim(&v, &len);
-		if (len >= 2 && v[0] == '"' && v[len - 1] == '"') {
-			v++;
-			len -= 2;
-		}
-		sb_append(out, v, len);
+		unquoted(v, (size_t)(lt - v), out);
 	} else if ((lp = memchr(v, '(', n)) != NULL) {
 		const char *rp = memchr(lp, ')', n - (size_t)(lp - v));
 		if (rp != NULL)
 			sb_append(out, lp + 1, (size_t)(rp - lp - 1));
+	} else if (memchr(v, '@', n) == NULL) {
+		unquoted(v, n, out);
 	}
 }
 

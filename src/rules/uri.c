@@ -109,6 +109,98 @@ static int push_decoded(struct uri_list *l, const char *s, size_t n)
 	return rc;
 }
 
+/* One part of a numeric host as browsers read it: "0x" hex, a leading
+ * zero octal, else decimal; -1 if it is not a number or too big. */
+static long long numeric_part(const char *s, size_t n, unsigned long long max)
+{
+	unsigned long long v = 0;
+	unsigned base = 10;
+
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		n -= 2;
+	} else if (n > 1 && s[0] == '0') {
+		base = 8;
+	}
+	if (n == 0 || n > 24)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int d = hexval((unsigned char)s[i]);
+		if (d < 0 || (unsigned)d >= base)
+			return -1;
+		v = v * base + (unsigned)d;
+		if (v > max)
+			return -1;
+	}
+	return (long long)v;
+}
+
+/* The host as an IPv4 address: "2742879943", "0xa37d06c7" or dotted parts
+ * in hex or octal ("0xa3.0175.6.199"); 0 if it is none of these, or an
+ * ordinary dotted quad already. */
+static int numeric_host(const char *h, size_t n, unsigned char ip[4])
+{
+	const char *dot[3];
+	size_t ndots = 0;
+	long long v;
+	int plain = 1;
+
+	for (size_t i = 0; i < n; i++)
+		if (h[i] == '.' && ndots < 3)
+			dot[ndots++] = h + i;
+		else if (h[i] == '.')
+			return 0;
+	if (ndots == 0) {
+		if ((v = numeric_part(h, n, 0xffffffffULL)) < 0)
+			return 0;
+		for (int k = 3; k >= 0; k--, v >>= 8)
+			ip[k] = (unsigned char)(v & 0xff);
+		return 1;
+	}
+	if (ndots != 3)
+		return 0;
+	for (int k = 0; k < 4; k++) {
+		const char *p = k == 0 ? h : dot[k - 1] + 1;
+		const char *e = k == 3 ? h + n : dot[k];
+		if ((v = numeric_part(p, (size_t)(e - p), 255)) < 0)
+			return 0;
+		plain = plain && !(e - p > 1 && p[0] == '0');
+		ip[k] = (unsigned char)v;
+	}
+	return !plain;
+}
+
+/* "http://2742879943/x" read as "http://163.125.6.199/x" too, as browsers
+ * (and SpamAssassin's uri rules) read it; a user part is left out. */
+static int push_numeric_host(struct uri_list *l, const char *s, size_t n)
+{
+	size_t sl = scheme_len(s, n), hs, he;
+	unsigned char ip[4];
+	struct strbuf sb;
+	int rc;
+
+	if (!((sl == 4 && strncmp(s, "http", 4) == 0) ||
+	      (sl == 5 && strncmp(s, "https", 5) == 0)) ||
+	    n < sl + 3 || strncmp(s + sl, "://", 3) != 0)
+		return 0;
+	hs = sl + 3;
+	for (he = hs; he < n && strchr("@/?#", s[he]) == NULL; he++)
+		;
+	if (he < n && s[he] == '@')
+		hs = he + 1;
+	for (he = hs; he < n && strchr("/?#:", s[he]) == NULL; he++)
+		;
+	if (!numeric_host(s + hs, he - hs, ip))
+		return 0;
+	sb_init(&sb, URI_MAX_LEN + 32);
+	sb_printf(&sb, "%.*s://%u.%u.%u.%u", (int)sl, s, ip[0], ip[1], ip[2], ip[3]);
+	sb_append(&sb, s + he, n - he);
+	rc = sb.failed ? 0 : push(l, sb_str(&sb), sb.len);
+	sb_free(&sb);
+	return rc;
+}
+
 int uri_list_add(struct uri_list *l, const char *uri, size_t len)
 {
 	struct strbuf sb;
@@ -139,6 +231,8 @@ int uri_list_add(struct uri_list *l, const char *uri, size_t len)
 	rc = sb.failed ? -1 : push(l, sb_str(&sb), sb.len);
 	if (rc == 0)
 		rc = push_decoded(l, sb_str(&sb), sb.len);
+	if (rc == 0)
+		rc = push_numeric_host(l, sb_str(&sb), sb.len);
 	sb_free(&sb);
 	return rc;
 }

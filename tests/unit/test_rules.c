@@ -110,7 +110,7 @@ struct message {
 	size_t nheaders;
 	struct mime_part parts[4];
 	struct mime_message mime;
-	char *uris[4];
+	char *uris[8];
 };
 
 static void add_header(struct message *m, const char *name, const char *value)
@@ -185,7 +185,9 @@ START_TEST(test_header_modifiers)
 			  "header HAS_LIST exists:List-Id\n"
 			  "header NO_DATE Date =~ /^none$/ [if-unset: none]\n"
 			  "header NOT_DATE Date !~ /\\d/\n"
-			  "header SUBJ_CASE subject =~ /hello/\n");
+			  "header SUBJ_CASE subject =~ /hello/\n"
+			  "header NAME_ONLY Sender:name =~ /^Just A Name$/\n"
+			  "header ADDR_ONLY_NAME Reply-To:name =~ /./\n");
 	struct message m = {0};
 	struct rules_result res;
 
@@ -194,6 +196,8 @@ START_TEST(test_header_modifiers)
 	add_header(&m, "Cc", "c@y.org");
 	add_header(&m, "Subject", "hello");
 	add_header(&m, "Resent-Message-Id", "<1@resent@h>");
+	add_header(&m, "Sender", "\"Just A Name\"");   /* no address: the phrase is the name */
+	add_header(&m, "Reply-To", "bob@example.com"); /* an address alone has no name */
 	scan(rs, &m, NULL, &res);
 	ck_assert_uint_eq(hit(&res, "FROM_ADDR"), 1);
 	ck_assert_uint_eq(hit(&res, "FROM_NAME"), 1);
@@ -208,8 +212,10 @@ START_TEST(test_header_modifiers)
 	ck_assert_uint_eq(hit(&res, "NO_DATE"), 1);
 	ck_assert_uint_eq(hit(&res, "NOT_DATE"), 1);
 	ck_assert_uint_eq(hit(&res, "SUBJ_CASE"), 1);
-	ck_assert_uint_eq(res.nhits, 11);
-	ck_assert_double_eq(res.score, 11.0);
+	ck_assert_uint_eq(hit(&res, "NAME_ONLY"), 1);
+	ck_assert_uint_eq(hit(&res, "ADDR_ONLY_NAME"), 0);
+	ck_assert_uint_eq(res.nhits, 12);
+	ck_assert_double_eq(res.score, 12.0);
 	rules_result_free(&res);
 	rules_free(&rs);
 }
@@ -399,7 +405,11 @@ START_TEST(test_uris)
 				       "uri UPPER_HOST m{^https://shop\\.example\\.net/X}\n"
 				       "uri MAILTO /^mailto:joe\\@example\\.org$/\n"
 				       "uri DECODED m{^http://evil\\.test/a b$}\n"
-				       "uri HTML_LINK m{^http://link\\.example/}\n");
+				       "uri HTML_LINK m{^http://link\\.example/}\n"
+				       "uri NUM_DEC m{^http://163\\.125\\.6\\.199/claim$}\n"
+				       "uri NUM_HEX m{^https://127\\.0\\.0\\.1:8080/$}\n"
+				       "uri NUM_MIX m{^http://10\\.0\\.0\\.8/}\n"
+				       "uri NUM_PLAIN m{^http://192\\.0\\.2\\.1/}\n");
 	struct message m = {0};
 	struct rules_result res;
 	const char *text = "Visit www.Example.COM/Path, or HTTPS://Shop.Example.NET/X.\n"
@@ -407,14 +417,23 @@ START_TEST(test_uris)
 
 	add_part(&m, "text/plain", "", text, text);
 	m.uris[0] = "HTTP://LINK.example/page";
+	/* numeric hosts are read as browsers read them, the user part dropped */
+	m.uris[1] = "http://2742879943/claim";
+	m.uris[2] = "https://user@0x7f000001:8080/";
+	m.uris[3] = "http://012.0.0.0x8/";
+	m.uris[4] = "http://192.0.2.1/";
 	m.mime.uris = m.uris;
-	m.mime.nuris = 1;
+	m.mime.nuris = 5;
 	scan(rs, &m, NULL, &res);
 	ck_assert_uint_eq(hit(&res, "WWW"), 1);
 	ck_assert_uint_eq(hit(&res, "UPPER_HOST"), 1);
 	ck_assert_uint_eq(hit(&res, "MAILTO"), 1);
 	ck_assert_uint_eq(hit(&res, "DECODED"), 1);
 	ck_assert_uint_eq(hit(&res, "HTML_LINK"), 1);
+	ck_assert_uint_eq(hit(&res, "NUM_DEC"), 1);
+	ck_assert_uint_eq(hit(&res, "NUM_HEX"), 1);
+	ck_assert_uint_eq(hit(&res, "NUM_MIX"), 1);
+	ck_assert_uint_eq(hit(&res, "NUM_PLAIN"), 1);
 	rules_result_free(&res);
 	message_free(&m);
 	rules_free(&rs);
