@@ -19,6 +19,7 @@
 #define RELAY_MAX_FIELD 256  /* each of ip, rdns, helo... is cut there */
 #define RELAY_MAX_LINE 4096  /* a Received value is read up to there */
 #define RELAYS_MAX_TEXT 8192 /* each pseudo-header is cut there */
+#define RELAYS_MAX_HOPS 100  /* Received fields read; MTAs bounce mail long before */
 
 enum relay_set { RELAYS_TRUSTED, RELAYS_UNTRUSTED, RELAYS_INTERNAL, RELAYS_EXTERNAL, RELAYS_NSETS };
 
@@ -55,6 +56,7 @@ struct relays {
 	struct strbuf text[RELAYS_NSETS]; /* owned: the four pseudo-header values */
 	size_t count[RELAYS_NSETS];
 	size_t unparseable;
+	int capped; /* more than RELAYS_MAX_HOPS Received fields: the rest not read */
 };
 
 /* One Received value (folded or not). -1 in relay_parse() is never a crash:

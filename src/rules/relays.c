@@ -705,7 +705,9 @@ static void finish(struct relay *r)
 			    "qrstuvwxyz0123456789._~-") == strlen(pct + 1))
 		*pct = '\0';
 	/* an IPv4-mapped IPv6 address ("::ffff:192.0.2.1") is read as the IPv4 one */
-	const char *ff = strcasestr(r->ip, ":ffff:");
+	const char *ff = r->ip;
+	while ((ff = strchr(ff, ':')) != NULL && strncasecmp(ff, ":ffff:", 6) != 0)
+		ff++;
 	if (ff != NULL && strspn(r->ip, "0:") == (size_t)(ff - r->ip) + 1 &&
 	    strchr(r->ip, ':') < ff && dotted_quad(ff + 6))
 		memmove(r->ip, ff + 6, strlen(ff + 6) + 1);
@@ -911,9 +913,15 @@ void relays_build(struct relays *rs, const struct msg_header *h, size_t n,
 	for (int s = 0; s < RELAYS_NSETS; s++)
 		sb_init(&rs->text[s], RELAYS_MAX_TEXT);
 	pthread_once(&compile_once, compile_all);
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(h[i].name, "Received") == 0)
-			one_line(rs, &t, h[i].value, cfg);
+	for (size_t i = 0, hops = 0; i < n; i++) {
+		if (strcasecmp(h[i].name, "Received") != 0)
+			continue;
+		if (hops++ >= RELAYS_MAX_HOPS) {
+			rs->capped = 1;
+			break;
+		}
+		one_line(rs, &t, h[i].value, cfg);
+	}
 	for (size_t k = 0; cfg != NULL && k < cfg->noriginating; k++)
 		if (originating_line(h, n, cfg->originating_ip_headers[k], line, sizeof(line)))
 			one_line(rs, &t, line, cfg);

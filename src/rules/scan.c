@@ -87,6 +87,8 @@ static int relays_text(struct scan *sc, int set)
 		relays_build(&sc->relays, sc->in->headers, sc->in->nheaders, &cfg);
 		sc->relays_built = 1;
 	}
+	if (sc->relays.capped || sc->relays.text[set].failed)
+		sc->res->flags |= RULES_F_HEADER_CAP;
 	sb_append(&sc->text, sb_str(&sc->relays.text[set]), sc->relays.text[set].len);
 	return 1;
 }

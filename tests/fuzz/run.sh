@@ -17,7 +17,7 @@ for f in "$top"/src/*.c "$top"/src/checks/*.c "$top"/src/rules/*.c; do
 done
 printf '#define PACKAGE_VERSION "fuzz"\n' > "$out/config.h"
 rc=0
-for target in addr config msgfile mime rules; do
+for target in addr config msgfile mime rules relays; do
 	src="$top/tests/fuzz/fuzz_$target.c"
 	bin="$out/fuzz_$target"
 	# shellcheck disable=SC2086 # one word per source file

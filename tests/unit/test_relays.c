@@ -133,6 +133,21 @@ START_TEST(hostile_values)
 	ck_assert_int_eq(relay_parse(big, &r), RELAY_PARSED);
 	ck_assert_uint_eq(strlen(r.helo), RELAY_MAX_FIELD - 1);
 	free(big);
+
+	/* a mail loop's worth of hops: the first RELAYS_MAX_HOPS are read */
+	struct relays rs;
+	struct strbuf fields;
+	sb_init(&fields, MAX_CASE);
+	for (int i = 0; i < RELAYS_MAX_HOPS + 20; i++)
+		sb_printf(&fields,
+			  "Received: from h%d.example (h%d.example [192.0.2.%d]) by "
+			  "mx.example (Postfix) with ESMTP id 4AB%d\n",
+			  i, i, i % 250 + 1, i);
+	build(sb_str(&fields), NULL, &rs);
+	ck_assert_int_eq(rs.capped, 1);
+	ck_assert_uint_eq(rs.count[RELAYS_UNTRUSTED], RELAYS_MAX_HOPS);
+	relays_free(&rs);
+	sb_free(&fields);
 }
 END_TEST
 
