@@ -56,7 +56,8 @@ struct relays {
 	struct strbuf text[RELAYS_NSETS]; /* owned: the four pseudo-header values */
 	size_t count[RELAYS_NSETS];
 	size_t unparseable;
-	int capped; /* more than RELAYS_MAX_HOPS Received fields: the rest not read */
+	int capped; /* more than RELAYS_MAX_HOPS Received fields, or a text cut at RELAYS_MAX_TEXT
+		     */
 };
 
 /* One Received value (folded or not). -1 in relay_parse() is never a crash:

@@ -801,9 +801,10 @@ int relays_pseudo_header(const char *name)
 
 static void add(struct relays *rs, enum relay_set set, const char *text)
 {
-	if (rs->count[set]++ > 0)
-		sb_putc(&rs->text[set], ' ');
-	sb_puts(&rs->text[set], text);
+	/* cut at the cap rather than lost: the first (newest) hops matter most */
+	if ((rs->count[set]++ > 0 && sb_append_max(&rs->text[set], " ", 1) < 0) ||
+	    sb_append_max(&rs->text[set], text, strlen(text)) < 0)
+		rs->capped = 1;
 }
 
 /* Where the trust boundary runs, hop by hop from the top. */
