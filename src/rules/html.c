@@ -68,14 +68,15 @@ static const char *const legacy[] = {"amp", "lt", "gt", "quot", "nbsp", "copy", 
 /* Elements whose content nobody sees. */
 static const char *const hidden[] = {"script", "style", "title"};
 
-/* Elements that start a new line. */
-static const char *const blocks[] = {
-	"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul",
-	"ol", "dl", "dt", "dd", "blockquote", "pre", "hr", "form", "center", "address",
-	"section", "article", "header", "footer", "nav", "main", "aside", "figure",
-	"figcaption", "fieldset", "legend", "caption", "thead", "tbody", "tfoot", "body",
-	"html", "option", "select", "textarea",
-};
+/* What an element's start or end tag puts in the text, as SpamAssassin
+ * renders it (rules are written against that): a paragraph break, a line
+ * break (two in a row make a paragraph), or a space; other elements, table
+ * and list containers included, put nothing. */
+static const char *const paragraph_tags[] = {"p",	  "hr",	       "blockquote", "pre",
+					     "listing", "plaintext", "xmp"};
+static const char *const line_tags[] = {"br", "div"};
+static const char *const space_tags[] = {"li", "th", "td", "dt", "dd", "embed",
+					 "h1", "h2", "h3", "h4", "h5", "h6"};
 
 struct link_attr {
 	const char *tag;
@@ -131,9 +132,9 @@ static void put_text(struct html_out *o, const char *s, size_t n)
 	}
 }
 
-static void line_break(struct html_out *o, int extra)
+static void line_break(struct html_out *o)
 {
-	o->newlines = extra ? o->newlines + 1 : o->newlines > 0 ? o->newlines : 1;
+	o->newlines++;
 	if (o->newlines > MAX_BLANK_LINES)
 		o->newlines = MAX_BLANK_LINES;
 }
@@ -326,12 +327,14 @@ static void tag_effect(struct html_out *o, const char *name, int closing)
 		o->in_head = !closing;
 	else if (strcmp(name, "body") == 0)
 		o->in_head = 0;
-	if (strcmp(name, "br") == 0)
-		line_break(o, 1);
-	else if (in_list(blocks, NELEM(blocks), name))
-		line_break(o, 0);
-	else if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0)
+	if (in_list(line_tags, NELEM(line_tags), name)) {
+		line_break(o);
+	} else if (in_list(paragraph_tags, NELEM(paragraph_tags), name)) {
+		line_break(o);
+		line_break(o);
+	} else if (in_list(space_tags, NELEM(space_tags), name)) {
 		o->space = 1;
+	}
 }
 
 /* A tag at s ("<" then a letter, or "</" then a letter); returns the bytes

@@ -40,7 +40,7 @@ START_TEST(tags_and_blocks)
 		"<body><h1>Title</h1><p>one\n  two</p><div>three<br>four<br><br><br>five</div>"
 		"<ul><li>a</li><li>b</li></ul><table><tr><td>c1</td><td>c2</td></tr></table>"
 		"<script>var x = '<p>no</p>';</script>end</body></html>",
-		"Title\none two\nthree\nfour\n\nfive\na\nb\nc1 c2\nend", "");
+		"Title\n\none two\n\nthree\nfour\n\nfive\na b c1 c2 end", "");
 }
 END_TEST
 
@@ -62,7 +62,7 @@ START_TEST(links)
 		"\">"
 		"<form action=\"/post\"></form><body background=\"bg.gif\"><a name=x>n</a>"
 		"<a href=\"http://e.example/?a=1&copy=2\">e</a>",
-		"A B the alt\nne",
+		"A B the alt ne",
 		"http://a.example/?x=1&y=2|http://b.example/|http://c.example/i.png|"
 		"http://d.example/|/post|bg.gif|http://e.example/?a=1&copy=2|");
 }
