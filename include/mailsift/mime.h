@@ -47,14 +47,15 @@ enum mime_flag {
 /* A leaf part (multipart containers are not listed; message/rfc822 is
  * descended into as a nested message). */
 struct mime_part {
-	unsigned depth;	       /* 0: the message itself is a single part */
-	char ctype[128];       /* "text/plain", lower case; the default if absent */
-	char charset[64];      /* lower case, "" if none */
-	char encoding[32];     /* Content-Transfer-Encoding, lower case, "" if none */
-	char filename[256];    /* from Content-Disposition or Content-Type name=, RFC 2231/2047 decoded */
-	int attachment;	       /* Content-Disposition: attachment */
-	int is_text;	       /* text/plain, text/html or other text types decoded into raw/text */
-	int is_html;	       /* text/html */
+	unsigned depth;	    /* 0: the message itself is a single part */
+	char ctype[128];    /* "text/plain", lower case; the default if absent */
+	char charset[64];   /* lower case, "" if none */
+	char encoding[32];  /* Content-Transfer-Encoding, lower case, "" if none */
+	char filename[256]; /* from Content-Disposition or Content-Type name=, RFC 2231/2047 decoded
+			     */
+	int attachment;	    /* Content-Disposition: attachment */
+	int is_text;	    /* text/plain, text/html or other text types decoded into raw/text */
+	int is_html;	    /* text/html */
 	struct strbuf headers; /* the part's header block as received ("Name: value\n"...) */
 	struct strbuf raw;     /* text parts: decoded, converted to UTF-8 (rawbody) */
 	struct strbuf text;    /* text parts: what a reader sees (HTML rendered; else = raw) */
@@ -66,9 +67,14 @@ struct mime_message {
 	size_t nparts;
 	char **uris; /* owned: links found in HTML (href, src, ...), as written, entity-decoded */
 	size_t nuris;
-	unsigned flags;	     /* every part's flags, or-ed, plus the message's own */
-	size_t body_bytes;   /* body bytes received */
-	size_t text_bytes;   /* decoded bytes kept, all parts */
+	/* owned: the header blocks of multipart and message/rfc822 entities
+	 * (the message's own when it is one), which hold no part of their own;
+	 * mimeheader rules read them with the parts' */
+	struct strbuf *containers;
+	size_t ncontainers;
+	unsigned flags;	   /* every part's flags, or-ed, plus the message's own */
+	size_t body_bytes; /* body bytes received */
+	size_t text_bytes; /* decoded bytes kept, all parts */
 };
 
 struct mime_parser;

@@ -134,6 +134,9 @@ void mime_parser_free(struct mime_parser **pp)
 	for (size_t i = 0; i < p->msg.nuris; i++)
 		free(p->msg.uris[i]);
 	free(p->msg.uris);
+	for (size_t i = 0; i < p->msg.ncontainers; i++)
+		sb_free(&p->msg.containers[i]);
+	free(p->msg.containers);
 	for (size_t i = 0; i < p->nframes; i++)
 		sb_free(&p->frames[i].ent.headers);
 	free(p->frames);
@@ -179,6 +182,22 @@ static void add_uri(void *ctx, const char *url, size_t len)
 
 /* A new part made from e (whose header block it takes); its index, or -1
  * when max_parts are already kept. */
+/* Keeps the header block of a container entity (moved out of e). */
+static void keep_container(struct mime_parser *p, struct mime_entity *e)
+{
+	struct mime_message *m = &p->msg;
+	struct strbuf *nc;
+
+	if (m->ncontainers >= p->lim.max_parts ||
+	    (nc = realloc(m->containers, (m->ncontainers + 1) * sizeof(*nc))) == NULL) {
+		m->flags |= MIME_F_PARTS;
+		return;
+	}
+	m->containers = nc;
+	m->containers[m->ncontainers++] = e->headers;
+	sb_init(&e->headers, p->lim.max_header_bytes);
+}
+
 static long new_part(struct mime_parser *p, struct mime_entity *e, int text)
 {
 	struct mime_message *m = &p->msg;
@@ -344,11 +363,13 @@ static void begin_body(struct mime_parser *p)
 		e->flags |= MIME_F_DEPTH;
 		start_leaf(p, 0);
 	} else if (multipart) {
+		keep_container(p, e);
 		push_frame(p);
 	} else if (is_message(e->ctype) && is_identity(e->encoding)) {
 		/* The wrapper part is not listed; the message inside is. */
 		unsigned depth = e->depth + 1;
 		p->msg.flags |= e->flags;
+		keep_container(p, e);
 		sb_free(&e->headers);
 		entity_init(p, e, depth, 0);
 		p->st = ST_HEADERS;

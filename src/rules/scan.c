@@ -128,8 +128,11 @@ static void mimeheader_rule(struct scan *sc, size_t i)
 	const struct mime_message *m = sc->in->mime;
 	unsigned n = 0;
 
-	for (size_t p = 0; m != NULL && p < m->nparts && n == 0; p++) {
-		const struct strbuf *h = &m->parts[p].headers;
+	/* every entity's header block, as SpamAssassin's MIMEHeader reads them:
+	 * the parts, then the multipart and message/rfc822 containers */
+	for (size_t p = 0; m != NULL && p < m->nparts + m->ncontainers && n == 0; p++) {
+		const struct strbuf *h =
+			p < m->nparts ? &m->parts[p].headers : &m->containers[p - m->nparts];
 		sb_reset(&sc->text);
 		if (!hdrtext_block(sb_str(h), h->len, c->def->header, c->def->hdr_mods, &sc->text))
 			continue;

@@ -291,6 +291,12 @@ START_TEST(nested_multipart)
 			 "Content-Transfer-Encoding: base64\n");
 	ck_assert_uint_eq(msg->nuris, 1);
 	ck_assert_str_eq(msg->uris[0], "http://x.example/");
+	/* the multipart entities' own header blocks, for mimeheader rules */
+	ck_assert_uint_eq(msg->ncontainers, 2);
+	ck_assert_str_eq(sb_str(&msg->containers[0]),
+			 "Content-Type: multipart/mixed; boundary=outer\n");
+	ck_assert_str_eq(sb_str(&msg->containers[1]),
+			 "Content-Type: multipart/alternative; boundary=\"inner\"\n");
 }
 END_TEST
 
@@ -311,6 +317,8 @@ START_TEST(message_rfc822)
 			 "From: inner@example.org\nSubject: =?utf-8?q?inner?=\n"
 			 "Content-Type: text/plain; charset=koi8-r\n");
 	raw_is(1, "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	ck_assert_uint_eq(msg->ncontainers, 2);
+	ck_assert_str_eq(sb_str(&msg->containers[1]), "Content-Type: message/rfc822\n");
 }
 END_TEST
 
