@@ -49,7 +49,10 @@ struct rules_input {
 	const struct mime_message *mime; /* decoded body, NULL if none */
 	const char *raw;		 /* the whole message for "full" rules, NULL if none */
 	size_t raw_len;
-	int eoh_counted; /* rules_scan_eoh() ran first: its rules' hits are counted already */
+	/* the counts of an earlier rules_scan_eoh() of the same message, or
+	 * NULL: the rules it decided are taken from there, not run or counted
+	 * for metrics again */
+	const double *eoh_counts;
 };
 
 struct rules_hit {
@@ -67,6 +70,7 @@ struct rules_result {
 	unsigned long limits;	/* matches stopped by a PCRE2 limit */
 	const char *limit_rule; /* the first such rule, NULL if none */
 	double lowest;		/* rules_scan_eoh(): the lowest score the whole message can get */
+	double *counts;		/* owned: rules_scan_eoh() only, the in->eoh_counts to pass on */
 };
 
 struct ruleset;
@@ -82,7 +86,8 @@ int rules_scan(const struct ruleset *rs, const struct rules_input *in, struct ru
 /* The rules the header alone decides (header rules, and metas over them
  * only), at end of header: their hits and score, and in res->lowest that
  * score plus every negative score the other rules could still add. Hits
- * are counted for metrics; pass in->eoh_counted to the later rules_scan(). */
+ * are counted for metrics; pass res->counts as in->eoh_counts to the later
+ * rules_scan(). */
 int rules_scan_eoh(const struct ruleset *rs, const struct rules_input *in,
 		   struct rules_result *res);
 /* 1 if some scored rule is decided by the header alone. */

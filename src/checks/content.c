@@ -20,7 +20,9 @@ struct content_msg {
 	struct strbuf raw;	  /* the message as received, up to RULES_MAX_FULL_SCAN */
 	struct rules_result result;
 	int scanned;
-	int eoh_scanned; /* the header rules ran at end of header */
+	double *eoh_counts; /* owned: what the rules run at end of header found */
+	unsigned eoh_flags; /* and the caps and limits they reached */
+	unsigned long eoh_limits;
 };
 
 const struct rules_result *content_result(const struct content_msg *c)
@@ -41,6 +43,7 @@ void content_msg_free(struct content_msg **c)
 	mime_parser_free(&(*c)->mime);
 	sb_free(&(*c)->raw);
 	rules_result_free(&(*c)->result);
+	free((*c)->eoh_counts);
 	free(*c);
 	*c = NULL;
 }
@@ -169,8 +172,12 @@ static void early_rules(struct check_ctx *ctx)
 		rules_result_free(&c->result);
 		return; /* end of message scans again, all of it */
 	}
-	/* the result stands until end of message replaces it */
-	c->eoh_scanned = c->scanned = 1;
+	/* the result stands until end of message replaces it, reusing its counts */
+	c->scanned = 1;
+	c->eoh_counts = c->result.counts;
+	c->result.counts = NULL;
+	c->eoh_flags = c->result.flags;
+	c->eoh_limits = c->result.limits;
 	msg->rules_score = c->result.score;
 	msg->rules_lowest = c->result.lowest;
 	msg->rules_early = 1;
@@ -299,7 +306,7 @@ static void content_eom(struct check_ctx *ctx, const struct event *ev)
 				  .mime = mime,
 				  .raw = c->raw.s,
 				  .raw_len = c->raw.len,
-				  .eoh_counted = c->eoh_scanned};
+				  .eoh_counts = c->eoh_counts};
 	if (rules_scan(ctx->cfg->rules, &in, &c->result) < 0 || c->result.flags & RULES_F_NOMEM) {
 		check_result(ctx, SYM_INTERNAL_ERROR, "out of memory in the content rules");
 		return;
@@ -308,6 +315,9 @@ static void content_eom(struct check_ctx *ctx, const struct event *ev)
 	msg->rules_score = c->result.score;
 	free(msg->rules_tests);
 	msg->rules_tests = hit_names(&c->result);
+	/* what the rules run at end of header reached counts as well */
+	c->result.flags |= c->eoh_flags;
+	c->result.limits += c->eoh_limits;
 	if (c->result.limit_rule != NULL)
 		log_warn("%s: rule %s stopped at a PCRE2 limit (%lu matches)", msg->qid,
 			 c->result.limit_rule, c->result.limits);

@@ -290,14 +290,21 @@ static void run_rules(struct scan *sc)
 	};
 	/* clang-format on */
 	const struct ruleset *rs = sc->rs;
+	const double *done = sc->in->eoh_counts;
 
 	for (int t = 0; t < RULE_NTYPES; t++)
-		for (size_t k = 0; run[t] != NULL && k < rs->norder[t]; k++)
-			if (!sc->eoh || t == RULE_HEADER)
-				run[t](sc, rs->order[t][k]);
+		for (size_t k = 0; run[t] != NULL && k < rs->norder[t]; k++) {
+			size_t i = rs->order[t][k];
+			if (done != NULL && rs->rules[i].eoh)
+				sc->counts[i] = done[i];
+			else if (!sc->eoh || t == RULE_HEADER)
+				run[t](sc, i);
+		}
 	for (size_t k = 0; k < rs->norder[RULE_META]; k++) {
 		size_t i = rs->order[RULE_META][k];
-		if (!sc->eoh || rs->rules[i].eoh)
+		if (done != NULL && rs->rules[i].eoh)
+			sc->counts[i] = done[i];
+		else if (!sc->eoh || rs->rules[i].eoh)
 			sc->counts[i] = meta_eval(rs->rules[i].meta, sc->counts) != 0;
 	}
 }
@@ -312,7 +319,7 @@ static int collect(struct scan *sc)
 
 	for (size_t i = 0; i < rs->n; i++)
 		if (sc->counts[i] > 0) {
-			if (!(sc->in->eoh_counted && rs->rules[i].eoh))
+			if (!(sc->in->eoh_counts != NULL && rs->rules[i].eoh))
 				atomic_fetch_add(&rs->hits[i], 1);
 			n++;
 		}
@@ -362,7 +369,10 @@ static int scan_message(const struct ruleset *rs, const struct rules_input *in,
 	uri_list_free(&sc.uris);
 	sb_free(&sc.text);
 	sb_free(&sc.body);
-	free(sc.counts);
+	if (eoh && rc == 0)
+		res->counts = sc.counts; /* for the rules_scan() at end of message */
+	else
+		free(sc.counts);
 	return rc;
 }
 
@@ -382,5 +392,6 @@ int rules_scan_eoh(const struct ruleset *rs, const struct rules_input *in, struc
 void rules_result_free(struct rules_result *res)
 {
 	free(res->hits);
+	free(res->counts);
 	memset(res, 0, sizeof(*res));
 }
