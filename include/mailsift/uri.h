@@ -1,7 +1,8 @@
 /* The URIs uri rules see: links from HTML parts and URIs found in text,
  * normalised as SpamAssassin does (scheme and host lower case, "http://"
- * before www. links, "mailto:" before bare addresses), plus a %-decoded
- * variant of a URI that has %XX escapes. */
+ * before www. links, "mailto:" before bare addresses), plus the variants
+ * it adds (backslashes as slashes, %XX escapes normalised, a numeric host
+ * as a dotted quad). */
 #ifndef MAILSIFT_URI_H
 #define MAILSIFT_URI_H
 

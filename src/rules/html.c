@@ -165,6 +165,21 @@ static size_t numeric_ref(const char *s, size_t len, char *out, size_t *outlen)
 	return i;
 }
 
+/* In text these read as nothing; in an attribute (a link) they are the
+ * characters themselves, so a host hiding them still shows them. */
+static const struct entity invisible[] = {
+	{"shy", "\xc2\xad"},	 {"zwnj", "\xe2\x80\x8c"}, {"zwj", "\xe2\x80\x8d"},
+	{"lrm", "\xe2\x80\x8e"}, {"rlm", "\xe2\x80\x8f"},
+};
+
+static const char *entity_value(const struct entity *e, int in_attr)
+{
+	for (size_t i = 0; in_attr && e->utf8[0] == '\0' && i < NELEM(invisible); i++)
+		if (strcmp(invisible[i].name, e->name) == 0)
+			return invisible[i].utf8;
+	return e->utf8;
+}
+
 static size_t named_ref(const char *s, size_t len, int in_attr, const char **utf8)
 {
 	char name[ENTITY_NAME_MAX + 1];
@@ -179,7 +194,7 @@ static size_t named_ref(const char *s, size_t len, int in_attr, const char **utf
 		if (strcmp(entities[i].name, name) != 0)
 			continue;
 		if (n < len && s[n] == ';') {
-			*utf8 = entities[i].utf8;
+			*utf8 = entity_value(&entities[i], in_attr);
 			return n + 1;
 		}
 		if (!in_attr && in_list(legacy, NELEM(legacy), name)) {

@@ -85,27 +85,78 @@ static int hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* The URI with %XX decoded, if it had any. */
-static int push_decoded(struct uri_list *l, const char *s, size_t n)
+/* SpamAssassin's reading of a URI with %XX escapes: printable ones
+ * decoded (not %20, %7F, controls, 8-bit bytes), raw spaces, controls,
+ * 8-bit bytes, '"', '%', '<' and '>' escaped; so a host written with
+ * escapes or with raw 8-bit bytes shows "%XX" either way. */
+static void escapes_normalised(const char *s, size_t n, struct strbuf *out)
 {
-	struct strbuf sb;
-	int any = 0, rc = 0;
-
-	sb_init(&sb, URI_MAX_LEN);
 	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
 		int h, lo;
-		if (s[i] == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+		if (c == '%' && i + 2 < n && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
 		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-			sb_putc(&sb, (char)(h * 16 + lo));
+			int v = h * 16 + lo;
+			if (v > 0x20 && v < 0x7f && !(h == 2 && lo == 0))
+				sb_putc(out, (char)v);
+			else
+				sb_append(out, s + i, 3);
 			i += 2;
-			any = 1;
+		} else if (c <= 0x20 || c >= 0x7f || c == '"' || c == '%' || c == '<' || c == '>') {
+			sb_printf(out, "%%%02x", c);
 		} else {
-			sb_putc(&sb, s[i]);
+			sb_putc(out, (char)c);
 		}
 	}
-	if (any && !sb.failed)
-		rc = push(l, sb_str(&sb), sb.len);
-	sb_free(&sb);
+}
+
+/* The variant SpamAssassin's uri rules see beside the URI as written:
+ * backslashes as slashes ("https:/\\host" as "https://host"), one "//"
+ * after http(s):, escapes normalised when it has any, and "/" before a
+ * query or fragment that follows the host directly. */
+static int push_variant(struct uri_list *l, const char *s, size_t n)
+{
+	struct strbuf a, b;
+	size_t sl = scheme_len(s, n), i = 0;
+	int has_escape = 0, rc = 0;
+	const char *t;
+
+	sb_init(&a, URI_MAX_LEN + 16);
+	sb_init(&b, 3 * URI_MAX_LEN + 16);
+	if ((sl == 4 && strncmp(s, "http", 4) == 0) || (sl == 5 && strncmp(s, "https", 5) == 0)) {
+		sb_append(&a, s, sl + 1);
+		sb_puts(&a, "//");
+		for (i = sl + 1; i < n && (s[i] == '/' || s[i] == '\\') && i < sl + 3; i++)
+			;
+	}
+	for (; i < n; i++) {
+		sb_putc(&a, s[i] == '\\' ? '/' : s[i]);
+		has_escape |= s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+			      hexval((unsigned char)s[i + 2]) >= 0;
+	}
+	if (has_escape)
+		escapes_normalised(sb_str(&a), a.len, &b);
+	else
+		sb_append(&b, sb_str(&a), a.len);
+	t = sb_str(&b);
+	if (sl > 0 && strncmp(t + sl, "://", 3) == 0) {
+		size_t h = sl + 3;
+		while (h < b.len && strchr("/?#", t[h]) == NULL)
+			h++;
+		if (h < b.len && h > sl + 3 && (t[h] == '?' || t[h] == '#')) {
+			struct strbuf c;
+			sb_init(&c, b.max + 1);
+			sb_append(&c, t, h);
+			sb_putc(&c, '/');
+			sb_append(&c, t + h, b.len - h);
+			sb_free(&b);
+			b = c;
+		}
+	}
+	if (!b.failed && (b.len != n || memcmp(sb_str(&b), s, n) != 0))
+		rc = push(l, sb_str(&b), b.len);
+	sb_free(&a);
+	sb_free(&b);
 	return rc;
 }
 
@@ -230,7 +281,7 @@ int uri_list_add(struct uri_list *l, const char *uri, size_t len)
 		lower_scheme_host(&sb, 0);
 	rc = sb.failed ? -1 : push(l, sb_str(&sb), sb.len);
 	if (rc == 0)
-		rc = push_decoded(l, sb_str(&sb), sb.len);
+		rc = push_variant(l, sb_str(&sb), sb.len);
 	if (rc == 0)
 		rc = push_numeric_host(l, sb_str(&sb), sb.len);
 	sb_free(&sb);

@@ -65,6 +65,9 @@ START_TEST(links)
 		"A B the alt ne",
 		"http://a.example/?x=1&y=2|http://b.example/|http://c.example/i.png|"
 		"http://d.example/|/post|bg.gif|http://e.example/?a=1&copy=2|");
+	/* invisible in text, kept in a link, where a host may hide them */
+	html_is("<a href=\"http://pay&shy;pal.example/&zwj;\">pay&shy;pal</a>", "paypal",
+		"http://pay\xc2\xadpal.example/\xe2\x80\x8d|");
 }
 END_TEST
 

@@ -414,7 +414,8 @@ START_TEST(test_uris)
 	struct ruleset *rs = load_text("uri WWW m{^http://www\\.example\\.com/Path$}\n"
 				       "uri UPPER_HOST m{^https://shop\\.example\\.net/X}\n"
 				       "uri MAILTO /^mailto:joe\\@example\\.org$/\n"
-				       "uri DECODED m{^http://evil\\.test/a b$}\n"
+				       "uri DECODED m{^http://evil\\.test/ab/c%20d$}\n"
+				       "uri ESC_HOST m{^https://bad%c2%adhost\\.example/\\?q=A$}\n"
 				       "uri HTML_LINK m{^http://link\\.example/}\n"
 				       "uri NUM_DEC m{^http://163\\.125\\.6\\.199/claim$}\n"
 				       "uri NUM_HEX m{^https://127\\.0\\.0\\.1:8080/$}\n"
@@ -423,7 +424,7 @@ START_TEST(test_uris)
 	struct message m = {0};
 	struct rules_result res;
 	const char *text = "Visit www.Example.COM/Path, or HTTPS://Shop.Example.NET/X.\n"
-			   "Mail joe@example.org. See http://evil.test/a%20b\n";
+			   "Mail joe@example.org. See http://evil.test/%61b%2Fc%20d\n";
 
 	add_part(&m, "text/plain", "", text, text);
 	m.uris[0] = "HTTP://LINK.example/page";
@@ -432,13 +433,16 @@ START_TEST(test_uris)
 	m.uris[2] = "https://user@0x7f000001:8080/";
 	m.uris[3] = "http://012.0.0.0x8/";
 	m.uris[4] = "http://192.0.2.1/";
+	/* backslashes read as slashes, raw 8-bit bytes escaped like the rest */
+	m.uris[5] = "https:/\\bad\xc2\xadhost.example?q=%41";
 	m.mime.uris = m.uris;
-	m.mime.nuris = 5;
+	m.mime.nuris = 6;
 	scan(rs, &m, NULL, &res);
 	ck_assert_uint_eq(hit(&res, "WWW"), 1);
 	ck_assert_uint_eq(hit(&res, "UPPER_HOST"), 1);
 	ck_assert_uint_eq(hit(&res, "MAILTO"), 1);
 	ck_assert_uint_eq(hit(&res, "DECODED"), 1);
+	ck_assert_uint_eq(hit(&res, "ESC_HOST"), 1);
 	ck_assert_uint_eq(hit(&res, "HTML_LINK"), 1);
 	ck_assert_uint_eq(hit(&res, "NUM_DEC"), 1);
 	ck_assert_uint_eq(hit(&res, "NUM_HEX"), 1);
