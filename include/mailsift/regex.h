@@ -19,6 +19,7 @@
 #define REGEX_JIT_STACK_MIN (32u << 10)
 #define REGEX_JIT_STACK_MAX (1u << 20)
 #define REGEX_MAX_TEXT (1u << 20) /* a regex's source text */
+#define REGEX_MAX_GROUPS 32	  /* groups whose text a match keeps (capture rules) */
 
 struct regex;
 
@@ -39,6 +40,12 @@ int regex_compile(const char *text, struct regex **out, char *err, size_t errlen
 void regex_free(struct regex **re);
 /* 1 if compiled to machine code. */
 int regex_jitted(const struct regex *re);
+/* 1 if a named group sets a tag (SpamAssassin 4's capture rules: a name in
+ * upper case, "(?<BODY_NAME>\w+)"). */
+int regex_captures(const struct regex *re);
+/* After a REGEX_MATCH of re: fn for each tag group that matched text. */
+void regex_tags(const struct regex *re, struct regex_ctx *ctx, const char *s,
+		void (*fn)(void *arg, const char *name, const char *v, size_t n), void *arg);
 
 int regex_ctx_init(struct regex_ctx *ctx);
 void regex_ctx_free(struct regex_ctx *ctx);

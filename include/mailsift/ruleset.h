@@ -11,7 +11,8 @@
 
 struct crule {
 	const struct rule_def *def; /* owned by the ruleset's set */
-	struct regex *re;	    /* owned: regex rules */
+	struct regex *re;	    /* owned: regex rules, NULL for a template rule */
+	char *tmpl;		    /* owned: a %{TAG} template rule's regex text */
 	struct meta *meta;	    /* owned: meta rules */
 	int live;		    /* evaluated by rules_scan() */
 	int eoh;		    /* decided by the header alone (rules_scan_eoh()) */

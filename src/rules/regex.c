@@ -17,6 +17,7 @@
 struct regex {
 	pcre2_code *code; /* owned */
 	int jit;
+	int tags; /* named groups that set tags (capture rules) */
 };
 
 static unsigned char latin1_tables[TABLES_SIZE];
@@ -140,6 +141,36 @@ static int perl_only(const char *re, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+/* A tag name as SpamAssassin takes one from a named group: upper case
+ * words joined by "_" ("GB_TO_ADDR"). */
+static int tag_name(const char *s)
+{
+	if (!isupper((unsigned char)*s))
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (*s == '_' && (isupper((unsigned char)s[1]) || isdigit((unsigned char)s[1])))
+			continue;
+		if (!isupper((unsigned char)*s) && !isdigit((unsigned char)*s))
+			return 0;
+	}
+	return 1;
+}
+
+/* PCRE2's name table: entries of 2 bytes of group number, then the name. */
+static int count_tag_groups(const pcre2_code *code)
+{
+	uint32_t n = 0, size = 0;
+	PCRE2_SPTR table = NULL;
+	int tags = 0;
+
+	pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &n);
+	pcre2_pattern_info(code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(code, PCRE2_INFO_NAMETABLE, &table);
+	for (uint32_t i = 0; i < n && table != NULL; i++)
+		tags += tag_name((const char *)table + i * size + 2);
+	return tags;
+}
+
 static int compile_pattern(const char *re, size_t relen, uint32_t opts, struct regex *rx, char *err,
 			   size_t errlen)
 {
@@ -162,6 +193,7 @@ static int compile_pattern(const char *re, size_t relen, uint32_t opts, struct r
 		return -1;
 	}
 	rx->jit = pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE) == 0;
+	rx->tags = count_tag_groups(rx->code);
 	return 0;
 }
 
@@ -207,12 +239,39 @@ int regex_jitted(const struct regex *re)
 	return re->jit;
 }
 
+int regex_captures(const struct regex *re)
+{
+	return re->tags > 0;
+}
+
+void regex_tags(const struct regex *re, struct regex_ctx *ctx, const char *s,
+		void (*fn)(void *arg, const char *name, const char *v, size_t n), void *arg)
+{
+	uint32_t n = 0, size = 0;
+	PCRE2_SPTR table = NULL;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ctx->md);
+	uint32_t pairs = pcre2_get_ovector_count(ctx->md);
+
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMECOUNT, &n);
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(re->code, PCRE2_INFO_NAMETABLE, &table);
+	for (uint32_t i = 0; i < n && table != NULL; i++) {
+		const unsigned char *e = table + i * size;
+		uint32_t g = (uint32_t)e[0] << 8 | e[1];
+		if (!tag_name((const char *)e + 2) || g >= pairs || ov[2 * g] == PCRE2_UNSET ||
+		    ov[2 * g + 1] <= ov[2 * g])
+			continue;
+		fn(arg, (const char *)e + 2, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+	}
+}
+
 int regex_ctx_init(struct regex_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->mctx = pcre2_match_context_create(NULL);
 	ctx->jit = pcre2_jit_stack_create(REGEX_JIT_STACK_MIN, REGEX_JIT_STACK_MAX, NULL);
-	ctx->md = pcre2_match_data_create(1, NULL);
+	/* room for the groups capture rules set tags from */
+	ctx->md = pcre2_match_data_create(REGEX_MAX_GROUPS, NULL);
 	if (ctx->mctx == NULL || ctx->jit == NULL || ctx->md == NULL) {
 		regex_ctx_free(ctx);
 		return -1;

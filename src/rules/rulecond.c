@@ -50,7 +50,7 @@ static const char *const plugins_present[] = {
 };
 
 /* can(...) features that are true: what the engine does like SpamAssassin
- * 4.0. Anything not listed (capture rules, dns_block_rule, plugin methods
+ * 4.0. Anything not listed (dns_block_rule, plugin methods
  * such as BodyEval::has_check_body_length) is false. */
 static const char *const features_present[] = {
 	"Mail::SpamAssassin::Conf::feature_bug6558_free",
@@ -59,6 +59,7 @@ static const char *const features_present[] = {
 	"Mail::SpamAssassin::Conf::perl_min_version_5010000",
 	"Mail::SpamAssassin::Conf::feature_originating_ip_headers",
 	"Mail::SpamAssassin::Conf::feature_yesno_takes_args",
+	"Mail::SpamAssassin::Conf::feature_capture_rules",
 };
 
 struct cond {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mailsift/captures.h"
 #include "mailsift/ruleset.h"
 #include "mailsift/ruletags.h"
 
@@ -13,6 +14,31 @@
 
 #define PROBLEM(rs, d, ...)                                                                        \
 	rulefile_problem(&(rs)->set, (d)->file, (d)->line, (d)->name, __VA_ARGS__)
+
+/* A %{TAG} template rule: kept as text, compiled for each message with the
+ * tags it captured; checked now with the templates empty. */
+static int keep_template(struct crule *c, const char *text, char *err, size_t errlen)
+{
+	struct strbuf sb;
+	struct regex *check = NULL;
+	int rc = -1;
+
+	sb_init(&sb, REGEX_MAX_TEXT);
+	if (captures_expand(text, NULL, &sb) < 0)
+		snprintf(err, errlen, "regex longer than %u bytes", REGEX_MAX_TEXT);
+	else if (regex_compile(sb_str(&sb), &check, err, errlen) == 0)
+		rc = (c->tmpl = strdup(text)) != NULL ? 0 : -1;
+	regex_free(&check);
+	sb_free(&sb);
+	return rc;
+}
+
+static int compile_text(struct crule *c, const char *text, char *err, size_t errlen)
+{
+	if (captures_template(text))
+		return keep_template(c, text, err, errlen);
+	return regex_compile(text, &c->re, err, errlen);
+}
 
 static int compile_regex(struct ruleset *rs, struct crule *c)
 {
@@ -22,7 +48,7 @@ static int compile_regex(struct ruleset *rs, struct crule *c)
 	int rc;
 
 	if (!d->replace)
-		rc = regex_compile(d->text, &c->re, err, sizeof(err));
+		rc = compile_text(c, d->text, err, sizeof(err));
 	else {
 		sb_init(&sb, REGEX_MAX_TEXT);
 		if (ruletags_expand(&rs->set, d->text, &sb) < 0) {
@@ -30,7 +56,7 @@ static int compile_regex(struct ruleset *rs, struct crule *c)
 				 REGEX_MAX_TEXT);
 			rc = -1;
 		} else {
-			rc = regex_compile(sb_str(&sb), &c->re, err, sizeof(err));
+			rc = compile_text(c, sb_str(&sb), err, sizeof(err));
 		}
 		sb_free(&sb);
 	}
@@ -151,8 +177,11 @@ static int compile_rule(struct ruleset *rs, struct crule *c)
  * way). Metas come in dependency order. */
 static void mark_eoh(struct ruleset *rs)
 {
-	for (size_t k = 0; k < rs->norder[RULE_HEADER]; k++)
-		rs->rules[rs->order[RULE_HEADER][k]].eoh = 1;
+	/* a rule that sets or reads captured tags waits for the whole message */
+	for (size_t k = 0; k < rs->norder[RULE_HEADER]; k++) {
+		struct crule *c = &rs->rules[rs->order[RULE_HEADER][k]];
+		c->eoh = c->tmpl == NULL && (c->re == NULL || !regex_captures(c->re));
+	}
 	for (size_t k = 0; k < rs->norder[RULE_META]; k++) {
 		struct crule *c = &rs->rules[rs->order[RULE_META][k]];
 		const int *deps;
@@ -262,6 +291,7 @@ void rules_free(struct ruleset **rsp)
 		return;
 	for (size_t i = 0; rs->rules != NULL && i < rs->n; i++) {
 		regex_free(&rs->rules[i].re);
+		free(rs->rules[i].tmpl);
 		meta_free(&rs->rules[i].meta);
 	}
 	for (size_t t = 0; t < RULE_NTYPES; t++)

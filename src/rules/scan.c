@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mailsift/captures.h"
 #include "mailsift/hdrtext.h"
 #include "mailsift/log.h"
 #include "mailsift/relays.h"
@@ -27,7 +28,9 @@ struct scan {
 	struct strbuf text;   /* owned: scratch for header texts */
 	struct relays relays; /* owned once built: the first rule reading them builds them */
 	int relays_built;
-	int eoh; /* rules_scan_eoh(): only the rules the header decides */
+	int eoh;		  /* rules_scan_eoh(): only the rules the header decides */
+	struct capture_tags tags; /* owned: what capture rules matched */
+	struct regex *tmpl_re;	  /* the template rule running, compiled for this message */
 };
 
 static void limit_hit(struct scan *sc, const struct crule *c)
@@ -43,17 +46,20 @@ static void limit_hit(struct scan *sc, const struct crule *c)
 static unsigned matches(struct scan *sc, const struct crule *c, const char *s, size_t len,
 			unsigned have)
 {
+	const struct regex *re = c->re != NULL ? c->re : sc->tmpl_re;
 	unsigned max = 1, n = 0;
 	size_t pos = 0, ms, me;
 
 	if (c->def->tflags & RULE_TF_MULTIPLE)
 		max = c->def->maxhits ? c->def->maxhits : RULES_MAX_MULTIPLE;
-	while (have + n < max && pos <= len) {
-		enum regex_result r = regex_match(c->re, &sc->rx, s, len, pos, &ms, &me);
+	while (re != NULL && have + n < max && pos <= len) {
+		enum regex_result r = regex_match(re, &sc->rx, s, len, pos, &ms, &me);
 		if (r == REGEX_LIMIT)
 			limit_hit(sc, c);
 		if (r != REGEX_MATCH)
 			break;
+		if (regex_captures(re))
+			regex_tags(re, &sc->rx, s, captures_add, &sc->tags);
 		n++;
 		pos = me > ms ? me : me + 1;
 	}
@@ -280,6 +286,26 @@ static void build_texts(struct scan *sc)
 	}
 }
 
+/* A %{TAG} rule with this message's tags in place; a tag not captured
+ * means the rule does not run (no hit), as in SpamAssassin. */
+static void run_template(struct scan *sc, size_t i, void (*run)(struct scan *, size_t))
+{
+	const struct crule *c = &sc->rs->rules[i];
+	char err[256];
+	struct strbuf text;
+
+	sc->counts[i] = 0;
+	if (sc->tags.n == 0)
+		return;
+	sb_init(&text, REGEX_MAX_TEXT);
+	if (captures_expand(c->tmpl, &sc->tags, &text) == 1 &&
+	    regex_compile(sb_str(&text), &sc->tmpl_re, err, sizeof(err)) == 0) {
+		run(sc, i);
+		regex_free(&sc->tmpl_re);
+	}
+	sb_free(&text);
+}
+
 static void run_rules(struct scan *sc)
 {
 	/* clang-format off */
@@ -297,9 +323,14 @@ static void run_rules(struct scan *sc)
 			size_t i = rs->order[t][k];
 			if (done != NULL && rs->rules[i].eoh)
 				sc->counts[i] = done[i];
-			else if (!sc->eoh || t == RULE_HEADER)
+			else if ((!sc->eoh || t == RULE_HEADER) && rs->rules[i].tmpl == NULL)
 				run[t](sc, i);
 		}
+	/* template rules last: the tags they read are all captured by now */
+	for (int t = 0; t < RULE_NTYPES && !sc->eoh; t++)
+		for (size_t k = 0; run[t] != NULL && k < rs->norder[t]; k++)
+			if (rs->rules[rs->order[t][k]].tmpl != NULL)
+				run_template(sc, rs->order[t][k], run[t]);
 	for (size_t k = 0; k < rs->norder[RULE_META]; k++) {
 		size_t i = rs->order[RULE_META][k];
 		if (done != NULL && rs->rules[i].eoh)
@@ -364,6 +395,7 @@ static int scan_message(const struct ruleset *rs, const struct rules_input *in,
 		rc = -1;
 	}
 	regex_ctx_free(&sc.rx);
+	captures_free(&sc.tags);
 	if (sc.relays_built)
 		relays_free(&sc.relays);
 	uri_list_free(&sc.uris);

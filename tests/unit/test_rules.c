@@ -312,6 +312,46 @@ START_TEST(test_scan_eoh)
 }
 END_TEST
 
+/* Capture rules set tags from named groups; %{TAG} rules run with them
+ * (quoted), or not at all while a tag is unset. */
+START_TEST(test_capture_templates)
+{
+	struct ruleset *rs = load_text("body __HELLO /\\bHello, (?<BODY_HELLO_NAME>\\w+)\\b/\n"
+				       "header HELLO_IN_FROM From =~ /\\b%{BODY_HELLO_NAME}\\b/i\n"
+				       "header __SUBJ Subject =~ /^Re: (?<SUBJ_WORD>\\S+)/\n"
+				       "rawbody SUBJ_IN_BODY /%{SUBJ_WORD}/\n"
+				       "body NEVER_SET /%{NO_SUCH_TAG}/\n"
+				       "header __LOWER Subject =~ /(?<lower>Re)/\n"
+				       "body LOWER_NOT_A_TAG /%{lower}/\n");
+	struct message m = {0};
+	struct rules_result res;
+	const char *text = "Hello, Alice\n\nsee abcc and a.c+( here\n";
+
+	add_header(&m, "From", "ALICE <a@example.org>");
+	add_header(&m, "Subject", "Re: a.c+(");
+	add_part(&m, "text/plain", "", text, text);
+	scan(rs, &m, NULL, &res);
+	ck_assert_uint_eq(hit(&res, "HELLO_IN_FROM"), 1);
+	ck_assert_uint_eq(hit(&res, "SUBJ_IN_BODY"), 1);
+	ck_assert_uint_eq(hit(&res, "NEVER_SET"), 0);
+	ck_assert_uint_eq(hit(&res, "LOWER_NOT_A_TAG"), 0);
+	rules_result_free(&res);
+	message_free(&m);
+	/* "a.c+(" is matched as written, not as a regex ("abcc") */
+	memset(&m, 0, sizeof(m));
+	text = "Hello, Bob\n\nsee abcc here\n";
+	add_header(&m, "From", "Alice <a@example.org>");
+	add_header(&m, "Subject", "Re: a.c+(");
+	add_part(&m, "text/plain", "", text, text);
+	scan(rs, &m, NULL, &res);
+	ck_assert_uint_eq(hit(&res, "HELLO_IN_FROM"), 0);
+	ck_assert_uint_eq(hit(&res, "SUBJ_IN_BODY"), 0);
+	rules_result_free(&res);
+	message_free(&m);
+	rules_free(&rs);
+}
+END_TEST
+
 START_TEST(test_body_paragraphs)
 {
 	struct ruleset *rs = load_text("body JOINED /^hello big world$/\n"
@@ -613,6 +653,7 @@ int main(void)
 	tcase_add_test(tc, test_scores_and_counters);
 	tcase_add_test(tc, test_relay_pseudo_headers);
 	tcase_add_test(tc, test_scan_eoh);
+	tcase_add_test(tc, test_capture_templates);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "rules");
 }
