@@ -10,9 +10,19 @@
 #include "mailsift/msgfile.h"
 #include "mailsift/strbuf.h"
 
-/* Appends the text to out; 1 if the message has such a field, 0 if not. */
+/* The fields' decoded values, kept for one scan. */
+struct hdrtext_cache {
+	char **dec; /* owned: per field, NULL until read */
+	size_t n;
+};
+
+void hdrtext_cache_init(struct hdrtext_cache *cache, size_t nheaders);
+void hdrtext_cache_free(struct hdrtext_cache *cache);
+
+/* Appends the text to out; 1 if the message has such a field, 0 if not.
+ * cache (for h, may be NULL) keeps decoded values between calls. */
 int hdrtext_get(const struct msg_header *h, size_t n, const char *name, unsigned mods,
-		struct strbuf *out);
+		struct hdrtext_cache *cache, struct strbuf *out);
 /* The same over a MIME part's header block ("Name: value\n", folded). */
 int hdrtext_block(const char *block, size_t len, const char *name, unsigned mods,
 		  struct strbuf *out);

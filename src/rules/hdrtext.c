@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -75,67 +76,98 @@ static void display_name(const char *v, size_t n, struct strbuf *out)
 	}
 }
 
-/* One field's value as a test reads it. */
-static void value_text(const char *value, const char *raw, unsigned mods, struct strbuf *out)
+/* The value RFC 2047 decoded: made once per field and scan when a cache
+ * is given (hundreds of header rules read the same fields). */
+static const char *decoded(const struct msg_header *h, size_t i, struct hdrtext_cache *cache,
+			   struct strbuf *tmp)
 {
-	struct strbuf dec;
+	if (cache != NULL && cache->dec != NULL && cache->dec[i] != NULL)
+		return cache->dec[i];
+	mime_decode_words(h[i].value, strlen(h[i].value), tmp);
+	if (cache == NULL || tmp->failed)
+		return sb_str(tmp);
+	if (cache->dec == NULL && (cache->dec = calloc(cache->n, sizeof(char *))) == NULL)
+		return sb_str(tmp);
+	if ((cache->dec[i] = strdup(sb_str(tmp))) == NULL)
+		return sb_str(tmp);
+	return cache->dec[i];
+}
+
+/* One field's value as a test reads it. */
+static void value_text(const struct msg_header *h, size_t i, unsigned mods,
+		       struct hdrtext_cache *cache, struct strbuf *out)
+{
+	struct strbuf tmp;
+	const char *dec;
 
 	if (mods & RULE_HDR_RAW) {
-		sb_puts(out, raw != NULL ? raw : value);
+		sb_puts(out, h[i].raw != NULL ? h[i].raw : h[i].value);
 		return;
 	}
-	if (!(mods & (RULE_HDR_ADDR | RULE_HDR_NAME))) {
-		mime_decode_words(value, strlen(value), out);
-		return;
-	}
-	sb_init(&dec, out->max);
-	mime_decode_words(value, strlen(value), &dec);
+	sb_init(&tmp, out->max);
+	dec = decoded(h, i, cache, &tmp);
 	if (mods & RULE_HDR_ADDR)
-		first_addr(sb_str(&dec), dec.len, out);
+		first_addr(dec, strlen(dec), out);
+	else if (mods & RULE_HDR_NAME)
+		display_name(dec, strlen(dec), out);
 	else
-		display_name(sb_str(&dec), dec.len, out);
-	sb_free(&dec);
+		sb_puts(out, dec);
+	sb_free(&tmp);
 }
 
 static int one_name(const struct msg_header *h, size_t n, const char *name, unsigned mods,
-		    struct strbuf *out, int found)
+		    struct hdrtext_cache *cache, struct strbuf *out, int found)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (strcasecmp(h[i].name, name) != 0)
 			continue;
 		if (found++)
 			sb_putc(out, '\n');
-		value_text(h[i].value, h[i].raw, mods, out);
+		value_text(h, i, mods, cache, out);
 	}
 	return found;
 }
 
 static int names(const struct msg_header *h, size_t n, const char *const *list, size_t nlist,
-		 unsigned mods, struct strbuf *out)
+		 unsigned mods, struct hdrtext_cache *cache, struct strbuf *out)
 {
 	int found = 0;
 
 	for (size_t i = 0; i < nlist; i++)
-		found = one_name(h, n, list[i], mods, out, found);
+		found = one_name(h, n, list[i], mods, cache, out, found);
 	return found > 0;
 }
 
+void hdrtext_cache_init(struct hdrtext_cache *cache, size_t nheaders)
+{
+	cache->dec = NULL;
+	cache->n = nheaders;
+}
+
+void hdrtext_cache_free(struct hdrtext_cache *cache)
+{
+	for (size_t i = 0; cache->dec != NULL && i < cache->n; i++)
+		free(cache->dec[i]);
+	free(cache->dec);
+	cache->dec = NULL;
+}
+
 int hdrtext_get(const struct msg_header *h, size_t n, const char *name, unsigned mods,
-		struct strbuf *out)
+		struct hdrtext_cache *cache, struct strbuf *out)
 {
 	if (strcmp(name, "ALL") == 0) {
 		for (size_t i = 0; i < n; i++) {
 			sb_printf(out, "%s:%s", h[i].name, (mods & RULE_HDR_RAW) ? "" : " ");
-			value_text(h[i].value, h[i].raw, mods & RULE_HDR_RAW, out);
+			value_text(h, i, mods & RULE_HDR_RAW, cache, out);
 			sb_putc(out, '\n');
 		}
 		return n > 0;
 	}
 	if (strcmp(name, "ToCc") == 0)
-		return names(h, n, tocc_names, 2, mods, out);
+		return names(h, n, tocc_names, 2, mods, cache, out);
 	if (strcmp(name, "MESSAGEID") == 0)
-		return names(h, n, msgid_names, 4, mods, out);
-	return one_name(h, n, name, mods, out, 0) > 0;
+		return names(h, n, msgid_names, 4, mods, cache, out);
+	return one_name(h, n, name, mods, cache, out, 0) > 0;
 }
 
 /* Splits a header block into fields, unfolding continuation lines. */
@@ -173,7 +205,10 @@ int hdrtext_block(const char *block, size_t len, const char *name, unsigned mods
 		struct strbuf tmp;
 		sb_init(&tmp, out->max);
 		sb_append(&tmp, v, vl);
-		value_text(sb_str(&tmp), sb_str(&val), mods, out);
+		struct msg_header field = {.name = (char *)name,
+					   .value = (char *)sb_str(&tmp),
+					   .raw = (char *)sb_str(&val)};
+		value_text(&field, 0, mods, NULL, out);
 		sb_free(&tmp);
 		sb_free(&val);
 		i++;

@@ -28,9 +28,10 @@ struct scan {
 	struct strbuf text;   /* owned: scratch for header texts */
 	struct relays relays; /* owned once built: the first rule reading them builds them */
 	int relays_built;
-	int eoh;		  /* rules_scan_eoh(): only the rules the header decides */
-	struct capture_tags tags; /* owned: what capture rules matched */
-	struct regex *tmpl_re;	  /* the template rule running, compiled for this message */
+	int eoh;		   /* rules_scan_eoh(): only the rules the header decides */
+	struct capture_tags tags;  /* owned: what capture rules matched */
+	struct hdrtext_cache hdrs; /* owned: decoded header values */
+	struct regex *tmpl_re;	   /* the template rule running, compiled for this message */
 };
 
 static void limit_hit(struct scan *sc, const struct crule *c)
@@ -110,7 +111,7 @@ static void header_rule(struct scan *sc, size_t i)
 		found = relays_text(sc, set);
 	else
 		found = hdrtext_get(sc->in->headers, sc->in->nheaders, d->header, d->hdr_mods,
-				    &sc->text);
+				    &sc->hdrs, &sc->text);
 	if (sc->text.failed)
 		sc->res->flags |= RULES_F_HEADER_CAP;
 	if (d->test == RULE_TEST_EXISTS) {
@@ -253,7 +254,7 @@ static void build_body(struct scan *sc)
 	size_t budget = RULES_MAX_MESSAGE_SCAN;
 
 	sb_reset(&sc->text);
-	if (hdrtext_get(sc->in->headers, sc->in->nheaders, "Subject", 0, &sc->text))
+	if (hdrtext_get(sc->in->headers, sc->in->nheaders, "Subject", 0, &sc->hdrs, &sc->text))
 		add_paragraphs(&sc->body, sb_str(&sc->text), sc->text.len);
 	sc->subject_end = sc->body.len;
 	for (size_t p = 0; m != NULL && p < m->nparts; p++) {
@@ -377,6 +378,7 @@ static int scan_message(const struct ruleset *rs, const struct rules_input *in,
 	struct scan sc = {.rs = rs, .in = in, .res = res, .eoh = eoh};
 	int rc = 0;
 
+	hdrtext_cache_init(&sc.hdrs, in->nheaders);
 	memset(res, 0, sizeof(*res));
 	/* paragraphs are never longer than the text, plus the Subject */
 	sb_init(&sc.body, RULES_MAX_MESSAGE_SCAN + RULES_MAX_HEADER_SCAN + 2);
@@ -396,6 +398,7 @@ static int scan_message(const struct ruleset *rs, const struct rules_input *in,
 	}
 	regex_ctx_free(&sc.rx);
 	captures_free(&sc.tags);
+	hdrtext_cache_free(&sc.hdrs);
 	if (sc.relays_built)
 		relays_free(&sc.relays);
 	uri_list_free(&sc.uris);
