@@ -11,8 +11,9 @@
 #include "mailsift/mime.h"
 #include "mailsift/rulefile.h"
 
-static const char *const msgid_names[] = {"Message-Id", "Resent-Message-Id", "X-Message-Id",
-					  "X-Original-Message-ID"};
+/* in SpamAssassin's order: lists move the real id to the X- fields */
+static const char *const msgid_names[] = {"X-Message-Id", "Resent-Message-Id",
+					  "X-Original-Message-ID", "Message-Id"};
 static const char *const tocc_names[] = {"To", "Cc"};
 
 static void trim(const char **s, size_t *n)
