@@ -78,6 +78,8 @@ static int envelope_stages(struct offline_run *run, const struct offline_env *en
 	}
 	struct event mail = {.stage = STAGE_MAIL, .argv = mail_argv, .auth = env->auth};
 	step(run, &mail, from, &d);
+	if (run->conn->msg != NULL)
+		run->conn->msg->sender_guessed = env->from == NULL;
 	for (size_t i = 0; i < env->nrcpts; i++) {
 		char *rcpt_argv[2] = {(char *)env->rcpts[i], NULL};
 		struct event rcpt = {.stage = STAGE_RCPT, .argv = rcpt_argv};

@@ -23,6 +23,11 @@ void hdrtext_cache_free(struct hdrtext_cache *cache);
  * cache (for h, may be NULL) keeps decoded values between calls. */
 int hdrtext_get(const struct msg_header *h, size_t n, const char *name, unsigned mods,
 		struct hdrtext_cache *cache, struct strbuf *out);
+/* The address of the first field called name (RFC 2047 decoded, as :addr
+ * reads it) appended to out; its index in *index, or n when there is no
+ * such field. */
+void hdrtext_first_addr(const struct msg_header *h, size_t n, const char *name, struct strbuf *out,
+			size_t *index);
 /* The same over a MIME part's header block ("Name: value\n", folded). */
 int hdrtext_block(const char *block, size_t len, const char *name, unsigned mods,
 		  struct strbuf *out);

@@ -56,6 +56,9 @@ struct relays {
 	struct strbuf text[RELAYS_NSETS]; /* owned: the four pseudo-header values */
 	size_t count[RELAYS_NSETS];
 	size_t unparseable;
+	/* the envelope sender the hand-over to us recorded: the first untrusted
+	 * relay's, else the last trusted one's; "" if it recorded none */
+	char envfrom[RELAY_MAX_FIELD];
 	int capped; /* more than RELAYS_MAX_HOPS Received fields, or a text cut at RELAYS_MAX_TEXT
 		     */
 };

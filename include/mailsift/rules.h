@@ -48,6 +48,9 @@ struct rules_input {
 	size_t nheaders;
 	const struct mime_message *mime; /* decoded body, NULL if none */
 	const char *raw;		 /* the whole message for "full" rules, NULL if none */
+	/* EnvelopeFrom: the MAIL FROM address (no <>, "" for the null sender);
+	 * NULL when unknown, then read from the header as SpamAssassin does */
+	const char *envelope_from;
 	size_t raw_len;
 	/* the counts of an earlier rules_scan_eoh() of the same message, or
 	 * NULL: the rules it decided are taken from there, not run or counted

@@ -52,7 +52,8 @@ struct hdr_edit {
 
 struct msg {
 	char qid[64];
-	char *sender_path; /* owned */
+	char *sender_path;  /* owned */
+	int sender_guessed; /* the offline tool took it from the header, no --from */
 	struct addr sender;
 	enum addr_status sender_status;
 	int smtputf8;

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct content_msg {
 	struct mime_parser *mime; /* owned */
 	struct strbuf raw;	  /* the message as received, up to RULES_MAX_FULL_SCAN */
 	struct rules_result result;
+	char envelope[ADDR_PATH_MAX + 1]; /* EnvelopeFrom for the rules */
 	int scanned;
 	double *eoh_counts; /* owned: what the rules run at end of header found */
 	unsigned eoh_flags; /* and the caps and limits they reached */
@@ -153,6 +155,25 @@ static void content_header(struct check_ctx *ctx, const struct event *ev)
 
 static char *hit_names(const struct rules_result *r);
 
+/* The MAIL FROM address as EnvelopeFrom rules read it ("" for <>), or
+ * NULL when the offline tool only guessed it from the header. */
+static const char *envelope_from(const struct msg *msg, struct content_msg *c)
+{
+	const char *p = msg->sender_path != NULL ? msg->sender_path : "";
+	size_t n = strlen(p);
+
+	if (msg->sender_guessed)
+		return NULL;
+	if (msg->sender_status == ADDR_OK && !msg->sender.null)
+		snprintf(c->envelope, sizeof(c->envelope), "%s@%s", msg->sender.local,
+			 msg->sender.domain);
+	else if (n >= 2 && p[0] == '<' && p[n - 1] == '>')
+		snprintf(c->envelope, sizeof(c->envelope), "%.*s", (int)(n - 2), p + 1);
+	else
+		snprintf(c->envelope, sizeof(c->envelope), "%s", p);
+	return c->envelope;
+}
+
 int content_early_reject(const struct config *cfg)
 {
 	return cfg->early_reject && cfg->reject_score != HUGE_VAL && rules_early(cfg->rules) &&
@@ -165,7 +186,9 @@ static void early_rules(struct check_ctx *ctx)
 {
 	struct msg *msg = ctx->msg;
 	struct content_msg *c = msg->content;
-	struct rules_input in = {.headers = c->headers, .nheaders = c->nheaders};
+	struct rules_input in = {.headers = c->headers,
+				 .nheaders = c->nheaders,
+				 .envelope_from = envelope_from(msg, c)};
 
 	if (rules_scan_eoh(ctx->cfg->rules, &in, &c->result) < 0 ||
 	    (c->result.flags & RULES_F_NOMEM)) {
@@ -306,7 +329,8 @@ static void content_eom(struct check_ctx *ctx, const struct event *ev)
 				  .mime = mime,
 				  .raw = c->raw.s,
 				  .raw_len = c->raw.len,
-				  .eoh_counts = c->eoh_counts};
+				  .eoh_counts = c->eoh_counts,
+				  .envelope_from = envelope_from(msg, c)};
 	if (rules_scan(ctx->cfg->rules, &in, &c->result) < 0 || c->result.flags & RULES_F_NOMEM) {
 		check_result(ctx, SYM_INTERNAL_ERROR, "out of memory in the content rules");
 		return;

@@ -139,6 +139,16 @@ static int names(const struct msg_header *h, size_t n, const char *const *list, 
 	return found > 0;
 }
 
+void hdrtext_first_addr(const struct msg_header *h, size_t n, const char *name, struct strbuf *out,
+			size_t *index)
+{
+	for (*index = 0; *index < n; (*index)++)
+		if (strcasecmp(h[*index].name, name) == 0) {
+			value_text(h, *index, RULE_HDR_ADDR, NULL, out);
+			return;
+		}
+}
+
 void hdrtext_cache_init(struct hdrtext_cache *cache, size_t nheaders)
 {
 	cache->dec = NULL;

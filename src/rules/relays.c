@@ -897,6 +897,8 @@ static void one_line(struct relays *rs, struct trust *t, const char *line,
 	case RELAY_PARSED: break;
 	}
 	judge(t, &r, cfg, &msa);
+	if (t->in_trusted || rs->count[RELAYS_UNTRUSTED] == 0)
+		memcpy(rs->envfrom, r.envfrom, sizeof(rs->envfrom));
 	sb_init(&text, RELAYS_MAX_TEXT);
 	relay_format(&r, t->in_internal, msa, &text);
 	add(rs, t->in_trusted ? RELAYS_TRUSTED : RELAYS_UNTRUSTED, sb_str(&text));

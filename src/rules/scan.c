@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mailsift/captures.h"
 #include "mailsift/hdrtext.h"
@@ -85,7 +86,7 @@ static unsigned match_lines(struct scan *sc, const struct crule *c, const char *
 
 /* X-Spam-Relays-*: SpamAssassin's relay pseudo-headers, which replace any
  * field of that name the message carries. */
-static int relays_text(struct scan *sc, int set)
+static void relays_ready(struct scan *sc)
 {
 	struct relays_config cfg;
 
@@ -94,10 +95,77 @@ static int relays_text(struct scan *sc, int set)
 		relays_build(&sc->relays, sc->in->headers, sc->in->nheaders, &cfg);
 		sc->relays_built = 1;
 	}
+}
+
+static int relays_text(struct scan *sc, int set)
+{
+	relays_ready(sc);
 	if (sc->relays.capped || sc->relays.text[set].failed)
 		sc->res->flags |= RULES_F_HEADER_CAP;
 	sb_append(&sc->text, sb_str(&sc->relays.text[set]), sc->relays.text[set].len);
 	return 1;
+}
+
+/* 1 if a Received field comes before field index i. */
+static int received_before(const struct rules_input *in, size_t i)
+{
+	for (size_t k = 0; k < i && k < in->nheaders; k++)
+		if (strcasecmp(in->headers[k].name, "Received") == 0)
+			return 1;
+	return 0;
+}
+
+/* An X-Sender field and a fetchmail hand-over: the envelope is unknown. */
+static int fetched(struct scan *sc)
+{
+	struct strbuf addr;
+	size_t idx;
+	int x_sender;
+
+	sb_init(&addr, RELAY_MAX_FIELD);
+	hdrtext_first_addr(sc->in->headers, sc->in->nheaders, "X-Sender", &addr, &idx);
+	x_sender = strchr(sb_str(&addr), '@') != NULL;
+	sb_free(&addr);
+	for (size_t k = 0; x_sender && k < sc->in->nheaders; k++)
+		if (strcasecmp(sc->in->headers[k].name, "Received") == 0 &&
+		    strstr(sc->in->headers[k].value, "(fetchmail") != NULL)
+			return 1;
+	return 0;
+}
+
+/* EnvelopeFrom: the MTA's MAIL FROM when known; else where SpamAssassin
+ * finds it: the envelope sender the hand-over to us recorded, then
+ * X-Envelope-From, Envelope-Sender or Return-Path, each only when no
+ * Received field comes before it. */
+static int envelope_text(struct scan *sc)
+{
+	static const char *const fields[] = {"X-Envelope-From", "Envelope-Sender", "Return-Path"};
+	const char *at;
+
+	if (sc->in->envelope_from != NULL) {
+		sb_puts(&sc->text, sc->in->envelope_from);
+		return 1;
+	}
+	relays_ready(sc);
+	if ((at = strchr(sc->relays.envfrom, '@')) != NULL && at > sc->relays.envfrom) {
+		sb_puts(&sc->text, sc->relays.envfrom);
+		return 1;
+	}
+	if (fetched(sc))
+		return 0;
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+		size_t idx;
+		sb_reset(&sc->text);
+		hdrtext_first_addr(sc->in->headers, sc->in->nheaders, fields[f], &sc->text, &idx);
+		if (idx == sc->in->nheaders || sc->text.len == 0)
+			continue;
+		if (!received_before(sc->in, idx))
+			return 1;
+		if (f == 0) /* SpamAssassin stops at an untrusted X-Envelope-From */
+			break;
+	}
+	sb_reset(&sc->text);
+	return 0;
 }
 
 static void header_rule(struct scan *sc, size_t i)
@@ -109,6 +177,8 @@ static void header_rule(struct scan *sc, size_t i)
 	sb_reset(&sc->text);
 	if (set >= 0)
 		found = relays_text(sc, set);
+	else if (strcasecmp(d->header, "EnvelopeFrom") == 0)
+		found = envelope_text(sc);
 	else
 		found = hdrtext_get(sc->in->headers, sc->in->nheaders, d->header, d->hdr_mods,
 				    &sc->hdrs, &sc->text);

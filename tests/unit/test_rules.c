@@ -352,6 +352,59 @@ START_TEST(test_capture_templates)
 }
 END_TEST
 
+/* EnvelopeFrom: the MTA's MAIL FROM, else where SpamAssassin finds it. */
+START_TEST(test_envelope_from)
+{
+	struct ruleset *rs =
+		load_text("header ENV EnvelopeFrom =~ /^(.+)$/\n"
+			  "header ENV_MTA EnvelopeFrom =~ /^bounce\\@lists\\.example$/\n"
+			  "header ENV_RP EnvelopeFrom =~ /^rp\\@example\\.org$/\n"
+			  "header ENV_RELAY EnvelopeFrom =~ /^e\\@relay\\.example$/\n"
+			  "header ENV_NONE EnvelopeFrom =~ /^none$/ [if-unset: none]\n");
+	const char *rcvd = "from a.example (a.example [192.0.2.1]) by mx.example (8.17.1/8.17.1) "
+			   "with ESMTP id 4AB12 (envelope-from <e@relay.example>)";
+	struct message m = {0};
+	struct rules_input in;
+	struct rules_result res;
+
+	/* the MTA's envelope wins over anything in the header */
+	add_header(&m, "Return-Path", "<rp@example.org>");
+	in = (struct rules_input){.headers = m.headers,
+				  .nheaders = m.nheaders,
+				  .envelope_from = "bounce@lists.example"};
+	ck_assert_int_eq(rules_scan(rs, &in, &res), 0);
+	ck_assert_uint_eq(hit(&res, "ENV_MTA"), 1);
+	ck_assert_uint_eq(hit(&res, "ENV_RP"), 0);
+	rules_result_free(&res);
+	/* unknown envelope: a Return-Path above every Received field */
+	in.envelope_from = NULL;
+	add_header(&m, "Received",
+		   "from b.example (b.example [192.0.2.2]) by mx.example "
+		   "(8.17.1/8.17.1) with ESMTP id 4AB13");
+	in.nheaders = m.nheaders;
+	ck_assert_int_eq(rules_scan(rs, &in, &res), 0);
+	ck_assert_uint_eq(hit(&res, "ENV_RP"), 1);
+	rules_result_free(&res);
+	/* below a Received field it is not trusted; the hand-over's is */
+	memset(&m, 0, sizeof(m));
+	add_header(&m, "Received", rcvd);
+	add_header(&m, "Return-Path", "<rp@example.org>");
+	in.headers = m.headers;
+	in.nheaders = m.nheaders;
+	ck_assert_int_eq(rules_scan(rs, &in, &res), 0);
+	ck_assert_uint_eq(hit(&res, "ENV_RELAY"), 1);
+	ck_assert_uint_eq(hit(&res, "ENV_RP"), 0);
+	rules_result_free(&res);
+	m.headers[0].value = "from b.example (b.example [192.0.2.2]) by mx.example "
+			     "(8.17.1/8.17.1) with ESMTP id 4AB13";
+	ck_assert_int_eq(rules_scan(rs, &in, &res), 0);
+	ck_assert_uint_eq(hit(&res, "ENV_NONE"), 1);
+	ck_assert_uint_eq(hit(&res, "ENV"), 0);
+	rules_result_free(&res);
+	rules_free(&rs);
+}
+END_TEST
+
 START_TEST(test_body_paragraphs)
 {
 	struct ruleset *rs = load_text("body JOINED /^hello big world$/\n"
@@ -654,6 +707,7 @@ int main(void)
 	tcase_add_test(tc, test_relay_pseudo_headers);
 	tcase_add_test(tc, test_scan_eoh);
 	tcase_add_test(tc, test_capture_templates);
+	tcase_add_test(tc, test_envelope_from);
 	suite_add_tcase(s, tc);
 	return run_suite(s, "rules");
 }
