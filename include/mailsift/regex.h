@@ -37,6 +37,10 @@ enum regex_result { REGEX_NOMATCH = 0, REGEX_MATCH = 1, REGEX_LIMIT = -1, REGEX_
 /* text is the rule's regex as written: "/re/flags", "m{re}flags", "m!re!".
  * On failure returns -1 with a message in err. */
 int regex_compile(const char *text, struct regex **out, char *err, size_t errlen);
+/* The same for a regex matched a few times only (a template rule filled
+ * for one message): not compiled to machine code, which costs more than
+ * it saves there. */
+int regex_compile_once(const char *text, struct regex **out, char *err, size_t errlen);
 void regex_free(struct regex **re);
 /* 1 if compiled to machine code. */
 int regex_jitted(const struct regex *re);

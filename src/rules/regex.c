@@ -171,8 +171,8 @@ static int count_tag_groups(const pcre2_code *code)
 	return tags;
 }
 
-static int compile_pattern(const char *re, size_t relen, uint32_t opts, struct regex *rx, char *err,
-			   size_t errlen)
+static int compile_pattern(const char *re, size_t relen, uint32_t opts, int jit, struct regex *rx,
+			   char *err, size_t errlen)
 {
 	pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
 	PCRE2_UCHAR msg[256];
@@ -192,12 +192,12 @@ static int compile_pattern(const char *re, size_t relen, uint32_t opts, struct r
 		snprintf(err, errlen, "bad regex at offset %zu: %s", (size_t)off, (char *)msg);
 		return -1;
 	}
-	rx->jit = pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE) == 0;
+	rx->jit = jit && pcre2_jit_compile(rx->code, PCRE2_JIT_COMPLETE) == 0;
 	rx->tags = count_tag_groups(rx->code);
 	return 0;
 }
 
-int regex_compile(const char *text, struct regex **out, char *err, size_t errlen)
+static int compile_text(const char *text, int jit, struct regex **out, char *err, size_t errlen)
 {
 	const char *re, *flags;
 	size_t relen;
@@ -217,12 +217,22 @@ int regex_compile(const char *text, struct regex **out, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (compile_pattern(re, relen, opts, rx, err, errlen) < 0) {
+	if (compile_pattern(re, relen, opts, jit, rx, err, errlen) < 0) {
 		free(rx);
 		return -1;
 	}
 	*out = rx;
 	return 0;
+}
+
+int regex_compile(const char *text, struct regex **out, char *err, size_t errlen)
+{
+	return compile_text(text, 1, out, err, errlen);
+}
+
+int regex_compile_once(const char *text, struct regex **out, char *err, size_t errlen)
+{
+	return compile_text(text, 0, out, err, errlen);
 }
 
 void regex_free(struct regex **re)

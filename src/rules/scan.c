@@ -370,7 +370,7 @@ static void run_template(struct scan *sc, size_t i, void (*run)(struct scan *, s
 		return;
 	sb_init(&text, REGEX_MAX_TEXT);
 	if (captures_expand(c->tmpl, &sc->tags, &text) == 1 &&
-	    regex_compile(sb_str(&text), &sc->tmpl_re, err, sizeof(err)) == 0) {
+	    regex_compile_once(sb_str(&text), &sc->tmpl_re, err, sizeof(err)) == 0) {
 		run(sc, i);
 		regex_free(&sc->tmpl_re);
 	}
