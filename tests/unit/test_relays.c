@@ -1,4 +1,5 @@
-/* Received fields read into relays (src/rules/relays.c).
+/* Received fields read into relays (src/rules/received.c) and the
+ * X-Spam-Relays-* pseudo-headers built from them (src/rules/relays.c).
  *
  * tests/data/relays/cases.txt holds the Received fields of the corpus's
  * SpamAssassin and rspamd messages and the four X-Spam-Relays-* values
